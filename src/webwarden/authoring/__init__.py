@@ -1,0 +1,1 @@
+"""Tools for policy authors: decision tables (`policy test`) over policy and directory."""

@@ -1,0 +1,1 @@
+"""Value objects shared by every stage. This package imports nothing else of webwarden."""

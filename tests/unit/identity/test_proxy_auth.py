@@ -1,0 +1,27 @@
+"""Proxy-Authorization: Basic against the directory."""
+
+from __future__ import annotations
+
+import base64
+
+from tests.conftest import DEMO_DIRECTORY
+from webwarden.identity.directory import load_directory
+from webwarden.identity.proxy_auth import ProxyAuthenticator
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def test_statuses() -> None:
+    auth = ProxyAuthenticator(load_directory(DEMO_DIRECTORY))
+    assert auth.authenticate(None).status == "missing"
+    assert auth.authenticate("Bearer abc").status == "malformed"
+    assert auth.authenticate("Basic !!!").status == "malformed"
+    assert auth.authenticate(basic("pc1001", "wrong")).status == "bad-credentials"
+    assert auth.authenticate(basic("nobody", "demo")).status == "bad-credentials"
+    ok = auth.authenticate(basic("pc1001", "demo"))
+    assert ok.status == "ok" and ok.principal is not None and ok.principal.id == "pc1001"
+    # the second time comes from the cache, and a wrong password is still wrong
+    assert auth.authenticate(basic("pc1001", "demo")).status == "ok"
+    assert auth.authenticate(basic("pc1001", "demo2")).status == "bad-credentials"
