@@ -1,0 +1,149 @@
+"""The audit writer: chains each record and hands it to every sink, or fails loudly.
+
+The gateway calls `write` once per finished transaction, straight from its event loop:
+the work is a hash, two formatted lines each handed to the kernel in one write(2), and a
+queue put for the database (typically tens of microseconds), so there is no async variant.
+The one wait it can impose is the database queue being full, which is back-pressure the
+gateway should feel.
+
+The first failure of any sink puts the writer in a failed state for good: `write` raises
+`AuditSinkError` from then on, `healthy` is false and `failure_reason` says why. The
+gateway stops forwarding (fail closed) and an operator fixes the cause and restarts; the
+new writer resumes the chain from the sinks.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from types import TracebackType
+
+from webwarden.audit.chain import START, ChainedRecord, ChainHead, append
+from webwarden.audit.record import AuditRecord
+from webwarden.audit.sink import AuditSink, AuditSinkError
+
+
+class AuditWriter:
+    """Writes to `sinks` in order (put the JSON lines sink first: it is the chain's home
+    and the source for catching the database up). `chain` names this writer's chain and
+    must be unique to the process (one per gateway worker)."""
+
+    def __init__(self, sinks: Sequence[AuditSink], *, chain: str) -> None:
+        if not sinks:
+            raise ValueError("an audit writer needs at least one sink")
+        if not chain or any(c.isspace() for c in chain):
+            raise ValueError(f"chain name {chain!r} is empty or contains white space")
+        self.chain = chain
+        self._sinks = tuple(sinks)
+        self._lock = threading.Lock()
+        self._failure: str | None = None
+        self._head = self._resume()
+
+    @property
+    def head(self) -> ChainHead:
+        return self._head
+
+    @property
+    def healthy(self) -> bool:
+        return self.failure_reason is None
+
+    @property
+    def failure_reason(self) -> str | None:
+        if self._failure is None:
+            for sink in self._sinks:
+                found = sink.failure()
+                if found is not None:
+                    self._failure = found
+                    break
+        return self._failure
+
+    def write(self, record: AuditRecord) -> ChainedRecord:
+        """Chain `record` and write it to every sink; raises AuditSinkError if any sink
+        cannot keep it (and from then on)."""
+        with self._lock:
+            reason = self.failure_reason
+            if reason is not None:
+                raise AuditSinkError(reason)
+            entry = append(self._head, record, self.chain)
+            for sink in self._sinks:
+                try:
+                    sink.write(entry)
+                except AuditSinkError as e:
+                    self._failure = str(e)
+                    raise
+                except Exception as e:  # a sink bug must not let an unrecorded request pass
+                    self._failure = f"{sink.name}: {type(e).__name__}: {e}"
+                    raise AuditSinkError(self._failure) from e
+            self._head = entry.head
+            return entry
+
+    def flush(self) -> None:
+        """Wait until every sink has stored every record written so far."""
+        for sink in self._sinks:
+            try:
+                sink.flush()
+            except AuditSinkError as e:
+                self._failure = self._failure or str(e)
+                raise
+
+    def reopen(self) -> None:
+        """Reopen log files after rotation (the gateway calls this on a signal)."""
+        with self._lock:
+            for sink in self._sinks:
+                try:
+                    sink.reopen()
+                except AuditSinkError as e:
+                    self._failure = self._failure or str(e)
+                    raise
+
+    def close(self) -> None:
+        """Flush and close every sink; the first error is raised after all are closed."""
+        first: AuditSinkError | None = None
+        for sink in self._sinks:
+            try:
+                sink.flush()
+            except AuditSinkError as e:
+                first = first or e
+            finally:
+                sink.close()
+        if first is not None:
+            raise first
+
+    def __enter__(self) -> AuditWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _resume(self) -> ChainHead:
+        """Continue the chain where the most advanced sink left it, after copying records a
+        lagging database missed (a crash between the file write and the database batch)."""
+        heads: list[tuple[AuditSink, ChainHead | None]] = [
+            (sink, sink.head(self.chain)) for sink in self._sinks
+        ]
+        known = [(sink, head) for sink, head in heads if head is not None]
+        if not known:
+            return START
+        leader, top = max(known, key=lambda item: item[1].seq)
+        for sink, head in known:
+            if head.seq == top.seq and head.hash != top.hash:
+                raise AuditSinkError(
+                    f"chain {self.chain}: {sink.name} and {leader.name} disagree at seq "
+                    f"{top.seq}; run `webwarden audit verify` on both before restarting"
+                )
+        for sink, maybe_head in heads:
+            if sink.backfills and (maybe_head is None or maybe_head.seq < top.seq):
+                self._backfill(sink, maybe_head or START, leader)
+        return top
+
+    def _backfill(self, sink: AuditSink, head: ChainHead, leader: AuditSink) -> None:
+        missing = list(leader.entries_after(self.chain, head.seq))
+        if missing and missing[0].seq == head.seq + 1 and missing[0].prev == head.hash:
+            sink.backfill(missing)
+        # Otherwise the leader no longer has what is missing (a rotated file); the gap
+        # stays, and `webwarden audit verify` on this sink will name it.

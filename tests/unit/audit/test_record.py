@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from tests.unit.audit.conftest import BASE, START, RecordFactory
+from webwarden.audit.record import AuditRecord, redact_url
+from webwarden.model.decision import Decision, Effect, Obligation, RuleRef
+
+
+@pytest.mark.parametrize(
+    ("url", "metadata_only", "expected"),
+    [
+        ("http://a.example/path?q=1#f", False, "http://a.example/path?q=1#f"),
+        ("http://a.example/path?q=1#f", True, "http://a.example"),
+        ("https://bank.example:8443/login", True, "https://bank.example:8443"),
+        ("https://bank.example/", True, "https://bank.example"),
+        ("http://bob:secret@a.example/x", False, "http://a.example/x"),
+        ("http://bob:secret@a.example:81/x", True, "http://a.example:81"),
+        ("http://[2001:db8::1]:8080/x", True, "http://[2001:db8::1]:8080"),
+        ("bank.example:443", True, "bank.example:443"),
+        ("bank.example:443", False, "bank.example:443"),
+    ],
+)
+def test_redact_url(url: str, metadata_only: bool, expected: str) -> None:
+    assert redact_url(url, metadata_only) == expected
+
+
+def test_normalises_time_categories_and_duration(record: RecordFactory) -> None:
+    plus_two = timezone(timedelta(hours=2))
+    r = record(
+        time=datetime(2024, 5, 1, 12, 0, tzinfo=plus_two),
+        categories=("b", "a", "b"),
+        duration_ms=1.23456,
+        hierarchy="",
+    )
+    assert r.time == datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
+    assert r.time.tzinfo is UTC
+    assert r.categories == ("a", "b")
+    assert r.duration_ms == 1.235
+    assert r.hierarchy == "-"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"time": datetime(2024, 5, 1, 10, 0)}, "timezone-aware"),
+        ({"effect": "deny"}, "effect"),
+        ({"method": "GE T"}, "method"),
+        ({"method": ""}, "method"),
+        ({"status": 1000}, "status"),
+        ({"bytes_out": -1}, "negative"),
+        ({"duration_ms": float("nan")}, "duration"),
+        ({"duration_ms": -0.5}, "duration"),
+    ],
+)
+def test_rejects_bad_values(
+    record: RecordFactory, changes: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        record(**changes)
+
+
+def test_plain_round_trip(record: RecordFactory) -> None:
+    for r in (BASE, record(person=None, reason="upstream refused", grant_ids=("g1", "g2"))):
+        plain = r.to_plain()
+        assert plain["time"] == "2024-05-01T10:00:00.123456Z"
+        assert plain["duration_us"] == round(r.duration_ms * 1000)
+        assert AuditRecord.from_plain(plain) == r
+
+
+def test_from_plain_rejects_unknown_fields() -> None:
+    plain = BASE.to_plain() | {"colour": "red"}
+    with pytest.raises(ValueError, match="colour"):
+        AuditRecord.from_plain(plain)
+
+
+def _decision(obligations: frozenset[Obligation]) -> Decision:
+    return Decision(
+        id="dec-9",
+        effect=Effect.NOTICE,
+        rules=(
+            RuleRef("notice-banking", "G6", Effect.NOTICE),
+            RuleRef("other", "G8", Effect.ALLOW),
+        ),
+        obligations=obligations,
+        categories=frozenset({"bank", "financial"}),
+        policy_version="pv-9",
+        regime="2013",
+        grants_used=("g-1",),
+        consents_used=("c-1",),
+    )
+
+
+def test_from_decision_copies_the_policy_half() -> None:
+    r = AuditRecord.from_decision(
+        _decision(frozenset()),
+        time=START,
+        client="10.0.0.9",
+        device="ws-1",
+        method="GET",
+        url="https://bank.example/account?id=7",
+        status=403,
+        person="bob",
+    )
+    assert r.effect == "notice"
+    assert r.rule_ids == ("notice-banking", "other")
+    assert r.categories == ("bank", "financial")
+    assert (r.decision_id, r.policy_version) == ("dec-9", "pv-9")
+    assert (r.grant_ids, r.consent_ids) == (("g-1",), ("c-1",))
+    assert r.url == "https://bank.example/account?id=7"
+
+
+def test_from_decision_applies_metadata_only() -> None:
+    r = AuditRecord.from_decision(
+        _decision(frozenset({Obligation.LOG_METADATA_ONLY})),
+        time=START,
+        client="10.0.0.9",
+        device="ws-1",
+        method="CONNECT",
+        url="https://bank.example:443/account?id=7",
+        status=200,
+    )
+    assert r.url == "https://bank.example:443"

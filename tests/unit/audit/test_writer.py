@@ -1,0 +1,234 @@
+from __future__ import annotations
+
+import errno
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from tests.unit.audit.conftest import RecordFactory
+from webwarden.audit import db_sink
+from webwarden.audit.chain import ChainedRecord
+from webwarden.audit.db_sink import DatabaseSink
+from webwarden.audit.ecs_jsonl import JsonlSink, read_jsonl
+from webwarden.audit.files import AppendOnlyFile
+from webwarden.audit.setup import ACCESS_LOG, default_chain, jsonl_path, open_writer
+from webwarden.audit.sink import AuditSink, AuditSinkError
+from webwarden.audit.squid_log import SquidAccessLog
+from webwarden.audit.verify import verify_database, verify_jsonl
+from webwarden.audit.writer import AuditWriter
+from webwarden.store import audit_log, make_engine
+
+CHAIN = "gw-w0"
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'state' / 'webwarden.db'}")
+    yield engine
+    engine.dispose()
+
+
+def write_some(writer: AuditWriter, record: RecordFactory, count: int) -> list[ChainedRecord]:
+    return [writer.write(record(decision_id=f"dec-{i}")) for i in range(count)]
+
+
+def test_writes_every_sink(tmp_path: Path, engine: Engine, record: RecordFactory) -> None:
+    writer = open_writer(tmp_path / "logs", chain=CHAIN, engine=engine)
+    entries = write_some(writer, record, 4)
+    writer.close()
+    assert [e.seq for e in entries] == [1, 2, 3, 4]
+    assert len((tmp_path / "logs" / ACCESS_LOG).read_text().splitlines()) == 4
+    jsonl = jsonl_path(tmp_path / "logs", CHAIN)
+    assert [item for _, item in read_jsonl(jsonl)] == entries
+    assert audit_log.count_rows(engine) == 4
+    assert all(r.ok for r in verify_jsonl([jsonl]))
+    assert all(r.ok for r in verify_database(engine))
+
+
+def test_resumes_the_chain_after_a_restart(
+    tmp_path: Path, engine: Engine, record: RecordFactory
+) -> None:
+    first = open_writer(tmp_path, chain=CHAIN, engine=engine)
+    before = write_some(first, record, 3)
+    first.close()
+    second = open_writer(tmp_path, chain=CHAIN, engine=engine)
+    assert second.head == before[-1].head
+    after = write_some(second, record, 2)
+    second.close()
+    assert after[0].seq == 4 and after[0].prev == before[-1].hash
+    (file_report,) = verify_jsonl([jsonl_path(tmp_path, CHAIN)])
+    (db_report,) = verify_database(engine)
+    assert file_report.ok and file_report.last_seq == 5
+    assert db_report.ok and db_report.last_seq == 5
+
+
+def test_each_worker_has_its_own_chain(
+    tmp_path: Path, engine: Engine, record: RecordFactory
+) -> None:
+    w0 = open_writer(tmp_path, worker=0, engine=engine)
+    w1 = open_writer(tmp_path, worker=1, engine=engine)
+    write_some(w0, record, 2)
+    write_some(w1, record, 3)
+    w0.close()
+    w1.close()
+    assert w0.chain == default_chain(0) != w1.chain
+    reports = {r.chain: r for r in verify_database(engine)}
+    assert reports[w0.chain].last_seq == 2 and reports[w1.chain].last_seq == 3
+    assert len((tmp_path / ACCESS_LOG).read_text().splitlines()) == 5
+
+
+def test_database_catches_up_from_the_file(
+    tmp_path: Path, engine: Engine, record: RecordFactory
+) -> None:
+    # The database missed records (a crash before its batch was stored): the next start
+    # copies them from the JSON lines file, so the database chain has no gap.
+    no_db = open_writer(tmp_path, chain=CHAIN, squid_log=False)
+    write_some(no_db, record, 3)
+    no_db.close()
+    writer = open_writer(tmp_path, chain=CHAIN, engine=engine)
+    assert audit_log.count_rows(engine) == 3
+    write_some(writer, record, 1)
+    writer.close()
+    (report,) = verify_database(engine)
+    assert report.ok and (report.first_seq, report.last_seq) == (1, 4)
+
+
+def test_sinks_that_disagree_stop_the_start(
+    tmp_path: Path, engine: Engine, record: RecordFactory
+) -> None:
+    writer = open_writer(tmp_path, chain=CHAIN, engine=engine)
+    write_some(writer, record, 2)
+    writer.close()
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_records SET hash = 'x' WHERE seq = 2"))
+    with pytest.raises(AuditSinkError, match="disagree at seq 2"):
+        open_writer(tmp_path, chain=CHAIN, engine=engine)
+
+
+def test_unwritable_log_directory(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    with pytest.raises(AuditSinkError, match="not a directory"):
+        open_writer(not_a_dir / "logs", chain=CHAIN)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only directories")
+def test_read_only_log_directory(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    logs.chmod(0o500)
+    try:
+        with pytest.raises(AuditSinkError, match="permission denied"):
+            open_writer(logs, chain=CHAIN)
+    finally:
+        logs.chmod(0o700)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_full_disk_fails_the_writer(tmp_path: Path, record: RecordFactory) -> None:
+    sinks: list[AuditSink] = [JsonlSink(tmp_path / "a.jsonl"), SquidAccessLog(Path("/dev/full"))]
+    writer = AuditWriter(sinks, chain=CHAIN)
+    assert writer.healthy
+    with pytest.raises(AuditSinkError, match="disk full"):
+        writer.write(record())
+    assert not writer.healthy
+    assert writer.failure_reason is not None and "/dev/full" in writer.failure_reason
+    with pytest.raises(AuditSinkError, match="disk full"):
+        writer.write(record())
+    for sink in sinks:
+        sink.close()
+
+
+def test_disk_full_on_the_chain_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, record: RecordFactory
+) -> None:
+    writer = open_writer(tmp_path, chain=CHAIN)
+    write_some(writer, record, 1)
+
+    def no_space(self: AppendOnlyFile, line: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(AppendOnlyFile, "append", no_space)
+    with pytest.raises(AuditSinkError) as caught:
+        writer.write(record())
+    assert "disk full" in str(caught.value)
+    assert str(jsonl_path(tmp_path, CHAIN)) in str(caught.value)
+    assert writer.failure_reason == str(caught.value)
+    monkeypatch.undo()
+    writer.close()
+
+
+class _BrokenSink(AuditSink):
+    name = "broken"
+
+    def write(self, entry: ChainedRecord) -> None:
+        raise RuntimeError("bug")
+
+
+def test_a_sink_bug_is_a_sink_failure(record: RecordFactory) -> None:
+    writer = AuditWriter([_BrokenSink()], chain=CHAIN)
+    with pytest.raises(AuditSinkError, match="broken: RuntimeError: bug"):
+        writer.write(record())
+    assert not writer.healthy
+
+
+def test_database_failure_surfaces(tmp_path: Path, engine: Engine, record: RecordFactory) -> None:
+    writer = open_writer(tmp_path, chain=CHAIN, engine=engine)
+    write_some(writer, record, 2)
+    writer.flush()
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE audit_records"))
+    writer.write(record())  # queued; the insert fails in the background
+    with pytest.raises(AuditSinkError, match=r"cannot store records 3\.\.3"):
+        writer.flush()
+    assert not writer.healthy
+    assert "no such table" in (writer.failure_reason or "")
+    with pytest.raises(AuditSinkError, match="database"):
+        writer.write(record())
+    with pytest.raises(AuditSinkError):
+        writer.close()
+    # The file still has everything the gateway forwarded.
+    assert [r.last_seq for r in verify_jsonl([jsonl_path(tmp_path, CHAIN)])] == [3]
+
+
+def test_database_that_cannot_keep_up(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, record: RecordFactory
+) -> None:
+    release = threading.Event()
+    started = threading.Event()
+    real_insert = audit_log.insert_rows
+
+    def slow_insert(e: Engine, rows: Sequence[audit_log.Row]) -> None:
+        started.set()
+        release.wait(timeout=10)
+        real_insert(e, rows)
+
+    monkeypatch.setattr(db_sink.audit_log, "insert_rows", slow_insert)
+    sink = DatabaseSink(engine, queue_size=1, put_timeout=0.05)
+    writer = AuditWriter([sink], chain=CHAIN)
+    writer.write(record())
+    assert started.wait(timeout=10)
+    writer.write(record())  # waits in the queue
+    with pytest.raises(AuditSinkError, match="not keeping up"):
+        writer.write(record())
+    release.set()
+    with pytest.raises(AuditSinkError):
+        writer.close()
+    assert not writer.healthy
+
+
+def test_chain_names_must_be_file_names(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="chain name"):
+        open_writer(tmp_path, chain="../escape")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_writer_needs_a_sink_and_a_chain_name() -> None:
+    with pytest.raises(ValueError, match="at least one sink"):
+        AuditWriter([], chain=CHAIN)
+    with pytest.raises(ValueError, match="chain name"):
+        AuditWriter([_BrokenSink()], chain="has space")

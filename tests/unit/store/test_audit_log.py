@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from webwarden.store import audit_log, make_engine
+
+T0 = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'webwarden.db'}")
+    yield engine
+    engine.dispose()
+
+
+def row(chain: str, seq: int, minutes: int = 0) -> dict[str, Any]:
+    return {
+        "chain": chain,
+        "seq": seq,
+        "prev": "0" * 64,
+        "hash": f"{seq:064d}",
+        "time": T0 + timedelta(minutes=minutes),
+        "person": "alice",
+        "device": "ws-1",
+        "client": "10.0.0.1",
+        "method": "GET",
+        "url": f"http://a.example/{seq}",
+        "categories": ["press"],
+        "effect": "allow",
+        "rule_ids": ["r1"],
+        "decision_id": f"d{seq}",
+        "policy_version": "pv",
+        "status": 200,
+        "bytes_in": 1,
+        "bytes_out": 2,
+        "duration_ms": 3.5,
+        "grant_ids": [],
+        "consent_ids": [],
+        "hierarchy": "-",
+        "content_type": "",
+        "reason": "",
+    }
+
+
+def test_heads_rows_and_names(engine: Engine) -> None:
+    audit_log.insert_rows(engine, [row("b", s) for s in (1, 2, 3)] + [row("a", 1)])
+    assert audit_log.chain_names(engine) == ["a", "b"]
+    assert audit_log.chain_head(engine, "b") == (3, f"{3:064d}")
+    assert audit_log.chain_head(engine, "nobody") is None
+    rows = list(audit_log.chain_rows(engine, "b", batch=2))
+    assert [r["seq"] for r in rows] == [1, 2, 3]
+    assert rows[0]["time"] == T0 and rows[0]["categories"] == ["press"]
+    assert [r["seq"] for r in audit_log.chain_rows(engine, "b", after_seq=2)] == [3]
+
+
+def test_recent_rows_by_time_oldest_first(engine: Engine) -> None:
+    audit_log.insert_rows(engine, [row("a", 1, 5), row("a", 2, 1), row("b", 1, 9)])
+    assert [r["time"] for r in audit_log.recent_rows(engine, 2)] == [
+        T0 + timedelta(minutes=5),
+        T0 + timedelta(minutes=9),
+    ]
+    assert [r["seq"] for r in audit_log.recent_rows(engine, 10, chain="a")] == [2, 1]
+
+
+def test_a_seq_is_stored_once_per_chain(engine: Engine) -> None:
+    audit_log.insert_rows(engine, [row("a", 1)])
+    with pytest.raises(IntegrityError):
+        audit_log.insert_rows(engine, [row("a", 2), row("a", 1)])
+    # All or nothing: seq 2 of the failed batch is not there either.
+    assert audit_log.count_rows(engine) == 1
