@@ -41,10 +41,7 @@ def add_directory_option(parser: argparse.ArgumentParser) -> None:
 def category_index(args: argparse.Namespace) -> CategoryIndex:
     if args.categories is not None:
         return open_index(args.categories, args.overrides)
-    index = default_index()
-    if args.overrides is not None:
-        return open_index(index.path, args.overrides)
-    return index
+    return default_index(args.overrides)
 
 
 def known_categories(args: argparse.Namespace) -> frozenset[str]:
