@@ -26,7 +26,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     policy = sub.add_parser("policy", help="check and test policy files")
     psub = policy.add_subparsers(dest="policy_command", required=True, metavar="ACTION")
 
-    check = psub.add_parser("check", help="validate policy files; nothing is loaded if any is wrong")
+    check = psub.add_parser(
+        "check", help="validate policy files; nothing is loaded if any is wrong"
+    )
     check.add_argument("files", type=Path, nargs="+", metavar="FILE")
     common.add_category_options(check)
     check.set_defaults(handler=_check)

@@ -249,8 +249,8 @@ def _csv_to_located(text: str, file: str) -> Located:
             continue
         kind = (row.pop("record") or "").strip()
         entry: dict[str, Any] = {}
-        for key, value in row.items():
-            value = (value or "").strip()
+        for key, cell in row.items():
+            value = (cell or "").strip()
             if not value:
                 continue
             if key in _LIST_FIELDS:

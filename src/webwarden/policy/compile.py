@@ -46,7 +46,9 @@ def _problem_from_error(located: Located, err: Any) -> Problem:
     path = ".".join(str(p) for p in loc) or "(top)"
     kind = err["type"]
     if kind == "extra_forbidden":
-        message = f"{path}: unknown key '{loc[-1]}' (check the spelling; see docs/policy-language.md)"
+        message = (
+            f"{path}: unknown key '{loc[-1]}' (check the spelling; see docs/policy-language.md)"
+        )
     elif kind == "missing":
         message = f"{path}: required key is missing"
     else:

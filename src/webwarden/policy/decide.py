@@ -85,7 +85,7 @@ def _in_domains(host: str, domains: tuple[str, ...]) -> bool:
     return any(host == d or host.endswith("." + d) for d in domains)
 
 
-def _matches(c: Conditions, v: _View) -> bool:  # noqa: PLR0911 - one test per condition
+def _matches(c: Conditions, v: _View) -> bool:
     f = v.facts
     p = f.principal
     if c.authenticated is not None and (p is not None) != c.authenticated:

@@ -53,7 +53,11 @@ def as_mapping(decision: Decision, facts: Facts) -> dict[str, Any]:
 
 def as_text(decision: Decision, facts: Facts) -> str:
     p = facts.principal
-    who = "nobody signed in" if p is None else f"{p.id} ({p.name or p.id}, {p.kind.value}, {p.unit})"
+    who = (
+        "nobody signed in"
+        if p is None
+        else f"{p.id} ({p.name or p.id}, {p.kind.value}, {p.unit})"
+    )
     lines = [
         f"{_VERDICT[decision.effect]}: {facts.method} {facts.destination.url}",
         f"  person:      {who}",

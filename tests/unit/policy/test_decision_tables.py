@@ -28,7 +28,9 @@ def _run(path: Path) -> list:  # type: ignore[type-arg]
 
 @pytest.mark.parametrize("table", TABLES, ids=lambda p: p.name)
 def test_table_passes(table: Path) -> None:
-    failures = [f"{o.name}: expected {o.expected}, got {o.got}" for o in _run(table) if not o.passed]
+    failures = [
+        f"{o.name}: expected {o.expected}, got {o.got}" for o in _run(table) if not o.passed
+    ]
     assert not failures, "\n".join(failures)
 
 
