@@ -356,7 +356,75 @@ def child_lookups(snapshot: str, names_file: str, sizes_json: str) -> dict[str, 
     }
 
 
+def child_decisions(snapshot: str, names_file: str, sizes_json: str) -> dict[str, Any]:
+    """Whole request-phase decisions as the gateway makes them: category lookup, facts,
+    the decision cache in front of `decide`, a clock read per request; the shipped policy
+    and the demo directory, one person on a workstation."""
+    from datetime import UTC, datetime
+
+    from webwarden.categories.index import open_index
+    from webwarden.identity.directory import load_directory
+    from webwarden.identity.shipped import demo_directory_path
+    from webwarden.model.request import Destination, Facts
+    from webwarden.policy.cache import DecisionCache
+    from webwarden.policy.decide import decide
+    from webwarden.policy.load import load_policy_set
+    from webwarden.policy.shipped import default_policy_paths
+
+    sizes = Sizes(**json.loads(sizes_json))
+    names = Path(names_file).read_text().split()
+    zipf = zipf_workload(names, sizes.zipf_pool, sizes.zipf_requests)
+    distinct = distinct_workload(names, sizes.distinct_requests)
+    del names
+    directory = load_directory(demo_directory_path())
+    person = directory.person("pc1001")
+    device = directory.device_for_address("127.0.0.1")
+
+    def cached_rate(workload: list[tuple[str, str]]) -> tuple[float, float]:
+        """(first pass: every URL seen for the first time once; second pass: warm)."""
+        cold = warm = 0.0
+        for _ in range(sizes.repeats):
+            with open_index(Path(snapshot), verify=False) as index:
+                policy = load_policy_set(default_policy_paths(), index.names)
+                decide_request = DecisionCache(policy, lookup=index.lookup).decide_request
+                clock = time.time
+                for attempt in range(2):
+                    started = time.perf_counter()
+                    for host, path in workload:
+                        decide_request(person, device, "GET", "http", host, 80, path, clock())
+                    rate = len(workload) / (time.perf_counter() - started)
+                    if attempt == 0:
+                        cold = max(cold, rate)
+                    else:
+                        warm = max(warm, rate)
+        return cold, warm
+
+    def uncached_rate(workload: list[tuple[str, str]]) -> float:
+        best = 0.0
+        for _ in range(sizes.repeats):
+            with open_index(Path(snapshot), verify=False) as index:
+                policy = load_policy_set(default_policy_paths(), index.names)
+                lookup = index.lookup
+                started = time.perf_counter()
+                for host, path in workload:
+                    destination = Destination("http", host, 80, path, lookup(host, path))
+                    decide(policy, Facts(device, destination, "GET", datetime.now(UTC), person))
+                best = max(best, len(workload) / (time.perf_counter() - started))
+        return best
+
+    zipf_cold, zipf_warm = cached_rate(zipf)
+    distinct_cold, _ = cached_rate(distinct)
+    return {
+        "zipf_cold_per_s": zipf_cold,
+        "zipf_warm_per_s": zipf_warm,
+        "zipf_uncached_per_s": uncached_rate(zipf[: sizes.distinct_requests]),
+        "distinct_per_s": distinct_cold,
+        "zipf_distinct_keys": len(set(zipf)),
+    }
+
+
 CHILDREN: dict[str, Callable[..., dict[str, Any]]] = {
+    "decisions": child_decisions,
     "build-ut1": child_build_ut1,
     "build-large": child_build_large,
     "lookups": child_lookups,
@@ -468,6 +536,37 @@ def measure_large(ctx: Context) -> None:
     snapshot.unlink()
 
 
+def measure_decisions(ctx: Context) -> None:
+    if not ctx.ut1_snapshot.exists():
+        measure_ut1_build(ctx)
+    names_file = ctx.work / "ut1-names.txt"
+    if not names_file.exists():
+        names_file.write_text("\n".join(listed_names(ctx.lists)))
+    result = run_child(
+        "decisions", str(ctx.ut1_snapshot), str(names_file), json.dumps(ctx.sizes.__dict__)
+    )
+    ctx.raw["decisions"] = result
+    ctx.row(
+        "UT1: decisions/s, Zipf mix, warm (lookup + decision cache)",
+        f"{result['zipf_warm_per_s']:,.0f}",
+        "steady state: the same requests again, clock read included",
+    )
+    ctx.row(
+        "UT1: decisions/s, Zipf mix, first pass",
+        f"{result['zipf_cold_per_s']:,.0f}",
+        f"{result['zipf_distinct_keys']:,} distinct URLs each decided once in full",
+    )
+    ctx.row(
+        "UT1: decisions/s, Zipf mix, every decision computed (no decision cache)",
+        f"{result['zipf_uncached_per_s']:,.0f}",
+    )
+    ctx.row(
+        "UT1: decisions/s, all-distinct hosts",
+        f"{result['distinct_per_s']:,.0f}",
+        "every category lookup and decision a cache miss",
+    )
+
+
 def measure_squidguard(ctx: Context) -> None:
     if SQUIDGUARD is None:
         ctx.notes.append("squidGuard not installed (Debian package `squidguard`): skipped.")
@@ -501,13 +600,29 @@ def measure_squidguard(ctx: Context) -> None:
         str(ctx.ut1_snapshot),
         "-",
     ]
+    helper = [
+        sys.executable,
+        "-c",
+        "import sys; from webwarden.cli import main; sys.exit(main())",
+        "squid-helper",
+        "--categories",
+        str(ctx.ut1_snapshot),
+    ]
     squidguard = [SQUIDGUARD, "-c", str(config)]
     for label, workload in workloads.items():
         urls = [f"http://{host}{path}" for host, path in workload]
-        sg_rate, sg_answers = best_pipe_rate(
-            squidguard, [f"{u} 10.0.0.1/- - GET" for u in urls], sizes.repeats
-        )
+        # The same redirector-protocol lines for both helpers: a signed-in person on a
+        # registered workstation (squidGuard ignores the user field in this config).
+        lines = [f"{u} 127.0.0.1/- pc1001 GET" for u in urls]
+        sg_rate, sg_answers = best_pipe_rate(squidguard, lines, sizes.repeats)
         ww_rate, ww_answers = best_pipe_rate(webwarden, urls, sizes.repeats)
+        hp_rate, _ = best_pipe_rate(helper, lines, sizes.repeats)
+        ctx.raw[f"helper-{label}"] = {"squidguard": sg_rate, "webwarden": hp_rate}
+        ctx.row(
+            f"webwarden `squid-helper` decisions/s, {label} (redirector protocol)",
+            f"{hp_rate:,.0f}",
+            f"{hp_rate / sg_rate:.2f}x squidGuard; the whole policy decides, not a category match",
+        )
         sg_blocked = [not a.startswith("ERR") for a in sg_answers]
         ww_blocked = [not a.endswith("\tnone") for a in ww_answers]
         agree = sum(a == b for a, b in zip(sg_blocked, ww_blocked, strict=True)) / len(urls)
@@ -596,6 +711,7 @@ def pipe_rate(command: list[str], lines: list[str]) -> tuple[float, list[str]]:
 MEASUREMENTS: dict[str, Callable[[Context], None]] = {
     "ut1-build": measure_ut1_build,
     "ut1-lookups": measure_ut1_lookups,
+    "decisions": measure_decisions,
     "squidguard": measure_squidguard,
     "large": measure_large,
 }
@@ -648,7 +764,10 @@ def report(ctx: Context, sizes: Sizes) -> str:
         "(`example.org/casino` also blocks `example.org/casinox`); webwarden stops at a path "
         "boundary. Both strip a leading `www.` for URL entries. The verdict agreement "
         "counts block (any category) versus pass.",
-        "- The decision rate of the policy engine will be added here as another measurement.",
+        "- A decision is the request phase as the gateway makes it: category lookup, facts, "
+        "the shipped policy (both regimes) and the demo directory, through the decision cache "
+        "(`webwarden.policy.cache`). The `squid-helper` rows run the same decisions behind "
+        "Squid's URL-rewrite protocol, the interface squidGuard is measured through.",
         END_MARK,
     ]
     return "\n".join(lines) + "\n"

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from webwarden.cli import audit_cmd, categories_cmd, gateway_cmd, policy_cmd
+from webwarden.cli import audit_cmd, categories_cmd, gateway_cmd, policy_cmd, squid_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,6 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     categories_cmd.register(sub)
     gateway_cmd.register(sub)
     audit_cmd.register(sub)
+    squid_cmd.register(sub)
     return parser
 
 

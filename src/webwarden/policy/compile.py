@@ -4,6 +4,7 @@ reported together, with its line."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from datetime import time
 from typing import Any
@@ -11,10 +12,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
-from webwarden.model.decision import Effect, NoticeText
+from webwarden.model.decision import Effect, NoticeText, RuleRef
 from webwarden.model.people import DeviceClass
 from webwarden.model.request import FILE_TYPES
-from webwarden.policy.compiled import DEFAULT_DENY, Conditions, Regime, Rule, WorkingHours
+from webwarden.policy.compiled import (
+    DEFAULT_DENY,
+    Conditions,
+    Regime,
+    Rule,
+    RuleIndex,
+    WorkingHours,
+)
 from webwarden.policy.schema import (
     ConditionsDoc,
     PolicyDoc,
@@ -164,11 +172,17 @@ def compile_regime(
                 notice=notice,
                 obligations=frozenset(rule_doc.obligations),
                 order=index,
+                ref=RuleRef(rule_doc.id, rule_doc.clause, rule_doc.effect),
+                request_part=dataclasses.replace(
+                    conditions, size_over=None, file_types=None, findings=None
+                ),
             )
         )
 
     if problems:
         raise SourceError(problems)
+    request_rules = tuple(r for r in rules if not r.when.is_content)
+    content_rules = tuple(r for r in rules if r.when.is_content)
     return Regime(
         id=doc.regime.id,
         name=doc.regime.name,
@@ -178,8 +192,10 @@ def compile_regime(
         timezone=zone,
         working_hours=hours,
         derived_qualifications=derived,
-        request_rules=tuple(r for r in rules if not r.when.is_content),
-        content_rules=tuple(r for r in rules if r.when.is_content),
+        request_rules=request_rules,
+        content_rules=content_rules,
+        request_index=RuleIndex.of(request_rules),
+        content_index=RuleIndex.of(content_rules),
         default_clause=doc.default.clause,
         default_message=" ".join(doc.default.message.split()),
         default_remedy=" ".join(doc.default.remedy.split()),

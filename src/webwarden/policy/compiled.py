@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from webwarden.model.decision import Effect, NoticeText, Obligation
+from webwarden.model.decision import Effect, NoticeText, Obligation, RuleRef
 from webwarden.model.people import DeviceClass, PersonKind
 
 DEFAULT_DENY = "default-deny"
@@ -62,6 +62,39 @@ class Rule:
     notice: NoticeText | None
     obligations: frozenset[Obligation]
     order: int
+    ref: RuleRef  # made once here rather than once per decision
+    request_part: Conditions  # `when` without its content conditions (for download limits)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleIndex:
+    """Rules by the categories they require, so a request only evaluates the rules that
+    could match it: most requests are to uncategorised hosts, and most rules name
+    categories."""
+
+    always: tuple[Rule, ...]
+    by_category: dict[str, tuple[Rule, ...]]
+
+    @classmethod
+    def of(cls, rules: tuple[Rule, ...]) -> RuleIndex:
+        always = tuple(r for r in rules if r.when.categories is None)
+        by_category: dict[str, list[Rule]] = {}
+        for rule in rules:
+            for category in rule.when.categories or ():
+                by_category.setdefault(category, []).append(rule)
+        return cls(always, {k: tuple(v) for k, v in by_category.items()})
+
+    def candidates(self, categories: frozenset[str]) -> tuple[Rule, ...] | list[Rule]:
+        """The rules that could match, in document order."""
+        extra: dict[int, Rule] = {}
+        for category in categories:
+            for rule in self.by_category.get(category, ()):
+                extra[rule.order] = rule
+        if not extra:
+            return self.always
+        for rule in self.always:
+            extra[rule.order] = rule
+        return [extra[order] for order in sorted(extra)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +132,8 @@ class Regime:
     connect_ports: frozenset[int]
     roles: dict[str, str]
     qualification_titles: dict[str, str]
+    request_index: RuleIndex
+    content_index: RuleIndex
 
     @property
     def rules(self) -> tuple[Rule, ...]:

@@ -14,7 +14,6 @@ Combining algorithm (docs/policy-language.md, "How a decision is made"):
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from collections.abc import Callable
 from datetime import datetime
@@ -37,7 +36,7 @@ NO_REGIME = "no-regime-in-force"
 class _View:
     """The facts as the rules of one regime see them, with derived values computed once."""
 
-    __slots__ = ("_hours", "_quals", "categories", "facts", "host", "regime", "url")
+    __slots__ = ("_hours", "_quals", "_url", "categories", "facts", "host", "regime")
 
     def __init__(self, regime: Regime, facts: Facts) -> None:
         self.regime = regime
@@ -45,9 +44,15 @@ class _View:
         dest = facts.destination
         self.categories = dest.categories | facts.extra_categories
         self.host = dest.host
-        self.url = dest.url
+        self._url: str | None = None
         self._quals: frozenset[str] | None = None
         self._hours: bool | None = None
+
+    @property
+    def url(self) -> str:
+        if self._url is None:
+            self._url = self.facts.destination.url
+        return self._url
 
     @property
     def qualifications(self) -> frozenset[str]:
@@ -203,10 +208,6 @@ def _decision_id(facts: Facts, version: str) -> str:
     return hashlib.blake2b(key.encode(), digest_size=10).hexdigest()
 
 
-def _ref(rule: Rule) -> RuleRef:
-    return RuleRef(rule.id, rule.clause, rule.effect)
-
-
 def decide(policy: PolicySet, facts: Facts) -> Decision:
     regime = policy.in_force(facts.at)
     categories = facts.destination.categories | facts.extra_categories
@@ -225,12 +226,15 @@ def decide(policy: PolicySet, facts: Facts) -> Decision:
         )
     view = _View(regime, facts)
     content = facts.phase is Phase.CONTENT
-    rules = regime.content_rules if content else regime.request_rules
-    matched = [r for r in rules if _matches(r.when, view)]
+    index = regime.content_index if content else regime.request_index
+    matched = [r for r in index.candidates(view.categories) if _matches(r.when, view)]
     active_grants = [g for g in facts.grants if _grant_covers(g, facts, view.categories)]
 
     def lifting(rule_id: str) -> Grant | None:
-        return next((g for g in active_grants if rule_id in g.lifts), None)
+        for grant in active_grants:
+            if rule_id in grant.lifts:
+                return grant
+        return None
 
     def build(
         effect: Effect,
@@ -252,7 +256,7 @@ def decide(policy: PolicySet, facts: Facts) -> Decision:
         return Decision(
             id=did,
             effect=effect,
-            rules=refs if refs is not None else tuple(_ref(r) for r in deciding),
+            rules=refs if refs is not None else tuple(r.ref for r in deciding),
             obligations=obligations,
             categories=view.categories,
             policy_version=policy.version,
@@ -333,13 +337,9 @@ def _download_limit(
         c = rule.when
         if rule.effect is not Effect.BLOCK or not c.only_size or c.size_over is None:
             continue
-        if not _matches_ignoring_content(c, view):
+        if not _matches(rule.request_part, view):
             continue
         if lifting(rule.id) is not None:
             continue
         limit = c.size_over if limit is None else min(limit, c.size_over)
     return limit
-
-
-def _matches_ignoring_content(c: Conditions, view: _View) -> bool:
-    return _matches(dataclasses.replace(c, size_over=None, file_types=None, findings=None), view)

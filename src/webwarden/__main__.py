@@ -1,0 +1,7 @@
+"""`python -m webwarden`: the same as the `webwarden` command."""
+
+import sys
+
+from webwarden.cli import main
+
+sys.exit(main())
