@@ -88,6 +88,7 @@ class Transaction:
     content: ContentFacts | None = None
     content_decision: Decision | None = None
     status: int = 0
+    response_type: str = ""  # the Content-Type of what was sent to the client
     outcome: Outcome | None = None
     error: str = ""
     upstream_address: str = ""

@@ -1,0 +1,1 @@
+"""webwarden.gateway."""

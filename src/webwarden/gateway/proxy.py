@@ -1,0 +1,1204 @@
+"""One client connection to the proxy port: requests in, decisions, responses out.
+
+The hot path (a keep-alive request to an origin with an idle pooled connection) runs as
+plain callbacks, with no task and no await: head parsed → identity → categories → decision
+→ request written upstream → response head and body streamed back. Tasks are created only
+for what must wait: name resolution and connecting, the database (consents) and tunnels.
+
+One request is handled at a time per connection; pipelined requests wait in the buffer
+(reading pauses if too much piles up). Bodies stream both ways with backpressure: when a
+write buffer fills, the other side stops reading until it drains.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any, cast
+from urllib.parse import unquote
+
+from webwarden.gateway import local_pages
+from webwarden.gateway.addresses import SAFE_HTTP_PORTS, DestinationRefusedError
+from webwarden.gateway.chunked import LAST_CHUNK, ChunkedDecoder, encode_chunk
+from webwarden.gateway.config import PAGES_HOST
+from webwarden.gateway.consent_token import TOKEN_LIFETIME_SECONDS, ConsentTicket
+from webwarden.gateway.context import WorkerContext
+from webwarden.gateway.encoding import decoded_head
+from webwarden.gateway.heads import (
+    client_response_head,
+    header_safe,
+    local_response,
+    upstream_request_head,
+)
+from webwarden.gateway.http1 import (
+    HttpError,
+    RequestHead,
+    check_incomplete,
+    find_head_end,
+    parse_request_head,
+    skip_leading_blank_lines,
+)
+from webwarden.gateway.resolver import ResolveError
+from webwarden.gateway.target import Target, check_host_header, parse_target
+from webwarden.gateway.tunnel import TunnelUpstream
+from webwarden.gateway.upstream import UpstreamConnection
+from webwarden.inspection.filetype import SNIFF_BYTES, sniff
+from webwarden.model.decision import Decision, Effect, Obligation
+from webwarden.model.request import ConsentScopeKind, ContentFacts, Destination
+from webwarden.model.transaction import AuthStatus, Outcome, Transaction
+from webwarden.pipeline import (
+    Identities,
+    Snapshot,
+    categorise_and_decide,
+    challenge_for_credentials,
+    connect_ports,
+    content_may_block,
+    decide_content,
+    decide_request,
+)
+
+log = logging.getLogger("webwarden.gateway")
+
+# Connection states
+IDLE, BUSY, TUNNEL, CLOSED = range(4)
+# What the deadline guards
+NO_DEADLINE, HEAD_DEADLINE, IDLE_DEADLINE, BODY_DEADLINE, UPSTREAM_DEADLINE, TUNNEL_DEADLINE = (
+    range(6)
+)
+# Why reading from the client is paused (bit flags)
+PAUSE_UPSTREAM, PAUSE_BUFFER, PAUSE_WAIT = 1, 2, 4
+MAX_PIPELINED = 256 * 1024
+MAX_LOCAL_BODY = 16 * 1024
+PENDING_BODY_LIMIT = 256 * 1024
+
+CONTINUE_100 = b"HTTP/1.1 100 Continue\r\n\r\n"
+ESTABLISHED = b"HTTP/1.1 200 Connection established\r\n\r\n"
+REQUEST_TIMEOUT = local_response(
+    408, b"The request did not arrive in time.\n", content_type=b"text/plain", keep_alive=False
+)
+
+
+def _filename(path: str, headers: list[tuple[bytes, bytes]]) -> str | None:
+    for name, value in headers:
+        if name == b"content-disposition":
+            text = value.decode("latin-1")
+            for part in text.split(";"):
+                key, _, val = part.strip().partition("=")
+                if key.lower() == "filename":
+                    return val.strip().strip('"') or None
+    last = path.split("?", 1)[0].rsplit("/", 1)[-1]
+    return unquote(last) or None
+
+
+class ProxyConnection(asyncio.Protocol):
+    def __init__(self, ctx: WorkerContext) -> None:
+        self.ctx = ctx
+        self.transport: asyncio.Transport | None = None
+        self.loop = asyncio.get_event_loop()
+        self.client_ip = ""
+        self.buffer = bytearray()
+        self.state = IDLE
+        self.deadline = 0.0
+        self.deadline_kind = NO_DEADLINE
+        self.closed = False
+        self._paused = 0
+        self.identities = Identities()
+        self._reset()
+
+    def _reset(self) -> None:
+        """Forget the finished transaction."""
+        self.txn: Transaction | None = None
+        self.req: RequestHead | None = None
+        self.target: Target | None = None
+        self.snapshot: Snapshot | None = None
+        self.keep_alive = True
+        self.body_left = 0
+        self.chunked: ChunkedDecoder | None = None
+        self.body_done = True
+        self.body_chunked_upstream = False
+        self.body_pending: list[bytes] | None = None
+        self.local_body: bytearray | None = None
+        self.upstream: UpstreamConnection | None = None
+        self.upstream_head = b""
+        self.reused = False
+        self.retried = False
+        self.head_sent = False
+        self.out_framing = "none"
+        self.response_head: tuple[int, bytes, list[tuple[bytes, bytes]]] | None = None
+        self.holding = False
+        self.sniff_buf: bytearray | None = None
+        self.limit: int | None = None
+        self.counted = 0
+        self.size_checked = False
+        self.declared_size: int | None = None
+        self.tunnel: TunnelUpstream | None = None
+        self.client_eof = False
+        self.upstream_eof = False
+        self._local_body_waiter: asyncio.Future[None] | None = None
+
+    # ---------------------------------------------------------------- asyncio.Protocol
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        self.transport.set_write_buffer_limits(high=256 * 1024)
+        peer = transport.get_extra_info("peername")
+        self.client_ip = str(peer[0]) if peer else "-"
+        if self.client_ip.startswith("::ffff:") and "." in self.client_ip:
+            self.client_ip = self.client_ip[7:]
+        self.ctx.connections.add(self)
+        if self.ctx.metrics is not None:
+            self.ctx.metrics.connection_opened()
+        self._set_deadline(HEAD_DEADLINE, self.ctx.config.timeouts.head)
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self._data_received(data)
+        except Exception:
+            self._crashed()
+
+    def _crashed(self) -> None:
+        """A bug, not a bad request: log it, answer 500 if nothing was sent yet, close
+        (fail closed: the transaction is recorded with the error)."""
+        log.exception("transaction failed")
+        conn, self.upstream = self.upstream, None
+        if conn is not None:
+            conn.abort()
+        if self.txn is not None and not self.head_sent and not self.closed:
+            try:
+                self._internal_error("The gateway failed while handling this request.")
+                return
+            except Exception:
+                log.exception("answering the failed transaction failed too")
+        if self.txn is not None:
+            self.txn.error = self.txn.error or "internal error"
+            self._end(Outcome.ABORTED, close=True)
+        elif not self.closed:
+            self._close()
+
+    def _data_received(self, data: bytes) -> None:
+        if self.state == TUNNEL:
+            self._tunnel_from_client(data)
+            return
+        buffer = self.buffer
+        buffer += data
+        if self.state == IDLE:
+            if self.deadline_kind == IDLE_DEADLINE:
+                self._set_deadline(HEAD_DEADLINE, self.ctx.config.timeouts.head)
+            self._process()
+        elif self.state == BUSY:
+            if (not self.body_done and self.body_pending is not None) or self._body_flowing():
+                self._feed_body()
+            if len(buffer) > MAX_PIPELINED:
+                self._pause(PAUSE_BUFFER)
+
+    def eof_received(self) -> bool | None:
+        self.client_eof = True
+        if self.state == TUNNEL:
+            if self.tunnel is not None and self.tunnel.transport is not None:
+                if self.tunnel.transport.can_write_eof():
+                    self.tunnel.transport.write_eof()
+                if self.upstream_eof:
+                    return None
+            return True
+        if self.state == BUSY:
+            # A client may half-close after its request; the response still goes out.
+            self.keep_alive = False
+            return True
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.state = CLOSED
+        self.ctx.connections.discard(self)
+        if self.ctx.metrics is not None:
+            self.ctx.metrics.connection_closed()
+        tunnel = self.tunnel
+        if tunnel is not None:
+            tunnel.close()
+            self._end(Outcome.TUNNELLED, close=False)
+            return
+        upstream = self.upstream
+        if upstream is not None:
+            self.upstream = None
+            upstream.abort()
+        if self.txn is not None:
+            if not self.txn.error:
+                self.txn.error = "the client closed the connection"
+            self._end(Outcome.ABORTED, close=False)
+
+    def pause_writing(self) -> None:
+        if self.tunnel is not None and self.tunnel.transport is not None:
+            self.tunnel.transport.pause_reading()
+        elif self.upstream is not None:
+            self.upstream.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.tunnel is not None and self.tunnel.transport is not None:
+            self.tunnel.transport.resume_reading()
+        elif self.upstream is not None:
+            self.upstream.resume_reading()
+        if self.deadline_kind == UPSTREAM_DEADLINE:
+            self._set_deadline(UPSTREAM_DEADLINE, self.ctx.config.timeouts.upstream)
+
+    # ---------------------------------------------------------------- small helpers
+    def _set_deadline(self, kind: int, seconds: float) -> None:
+        self.deadline_kind = kind
+        self.deadline = time.monotonic() + seconds
+
+    def _pause(self, reason: int) -> None:
+        if not self._paused and self.transport is not None:
+            self.transport.pause_reading()
+        self._paused |= reason
+
+    def _resume(self, reason: int) -> None:
+        if self._paused & reason:
+            self._paused &= ~reason
+            if not self._paused and self.transport is not None and not self.closed:
+                self.transport.resume_reading()
+
+    def _write(self, data: bytes) -> None:
+        if self.transport is not None and not self.closed:
+            self.transport.write(data)
+            if self.txn is not None:
+                self.txn.bytes.to_client += len(data)
+
+    def _close(self) -> None:
+        self.state = CLOSED
+        if self.transport is not None:
+            self.transport.close()
+
+    def _body_flowing(self) -> bool:
+        return not self.body_done and (
+            self.upstream is not None or self.local_body is not None
+        )
+
+    # ---------------------------------------------------------------- request heads
+    def _process_soon(self) -> None:
+        try:
+            self._process()
+        except Exception:
+            self._crashed()
+
+    def _process(self) -> None:
+        """Handle the next complete head in the buffer, if there is one."""
+        if self.state != IDLE or self.closed:
+            return
+        buffer = self.buffer
+        if buffer[:2] == b"\r\n":
+            skip_leading_blank_lines(buffer)
+        if not buffer:
+            return
+        end = find_head_end(buffer)
+        if end < 0:
+            try:
+                check_incomplete(buffer)
+            except HttpError as exc:
+                self._refuse_unparsed(exc)
+            return
+        head = bytes(buffer[:end])
+        del buffer[:end]
+        self._start(head)
+
+    def _refuse_unparsed(self, exc: HttpError) -> None:
+        txn = Transaction(id=self.ctx.next_id(), at=self.ctx.now(), client_address=self.client_ip)
+        txn.timings.started = time.monotonic()
+        txn.bytes.from_client = len(self.buffer)
+        self.buffer.clear()
+        self.txn = txn
+        self.state = BUSY
+        self._refuse(exc)
+
+    def _start(self, head: bytes) -> None:
+        ctx = self.ctx
+        txn = Transaction(id=ctx.next_id(), at=ctx.now(), client_address=self.client_ip)
+        txn.timings.started = time.monotonic()
+        txn.bytes.from_client = len(head)
+        self.txn = txn
+        self.state = BUSY
+        self.deadline_kind = NO_DEADLINE
+        try:
+            req = parse_request_head(head)
+            txn.method = req.method
+            txn.http_version = f"{req.version[0]}.{req.version[1]}"
+            target = parse_target(req.method, req.target)
+            check_host_header(target, req.host, req.method)
+        except HttpError as exc:
+            self._refuse(exc)
+            return
+        self.req = req
+        self.target = target
+        txn.destination = Destination(target.scheme, target.host, target.port, target.path)
+        self.keep_alive = req.keep_alive and not ctx.draining
+        if req.has_body:
+            self.body_done = False
+            if req.chunked:
+                self.chunked = ChunkedDecoder()
+            else:
+                self.body_left = req.content_length or 0
+        if req.method == "CONNECT" and req.has_body:
+            self._refuse(HttpError(400, "A CONNECT request cannot carry a body."))
+            return
+        expect = req.get(b"expect")
+        if expect is not None and expect.lower() != b"100-continue":
+            self._refuse(HttpError(417, "Only 'Expect: 100-continue' is understood."))
+            return
+        snapshot = ctx.snapshot
+        self.snapshot = snapshot
+        if target.host == PAGES_HOST:
+            self.identities.identify(snapshot, txn, self._proxy_authorization())
+            self._spawn(self._local_page())
+            return
+        if not ctx.audit.healthy:
+            self._unavailable()
+            return
+        if req.method == "CONNECT":
+            allowed_ports = ctx.config.connect_ports or connect_ports(snapshot, txn)
+            if target.port not in allowed_ports:
+                self._refused_destination(
+                    f"Tunnels (CONNECT) are only allowed to port "
+                    f"{', '.join(str(p) for p in sorted(allowed_ports))}."
+                )
+                return
+        elif target.port not in SAFE_HTTP_PORTS:
+            self._refused_destination(f"The gateway does not forward HTTP to port {target.port}.")
+            return
+        try:
+            self.identities.identify(snapshot, txn, self._proxy_authorization())
+            decision = categorise_and_decide(snapshot, txn)
+        except Exception:  # fail closed: an error in a stage denies, with a page saying so
+            log.exception("pipeline failed for %s", txn.url)
+            self._internal_error("The gateway could not judge this request.")
+            return
+        if decision.effect is Effect.NOTICE and txn.principal is not None:
+            if not self._apply_cached_consents(decision):
+                self._spawn(self._decide_with_stored_consents())
+            return
+        self._after_decision(decision)
+
+    def _proxy_authorization(self) -> str | None:
+        assert self.req is not None
+        value = self.req.get(b"proxy-authorization")
+        return value.decode("latin-1") if value is not None else None
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        self._pause(PAUSE_WAIT)
+        task = self.loop.create_task(coro)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._resume(PAUSE_WAIT)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("transaction task failed", exc_info=task.exception())
+            if self.txn is not None and not self.head_sent and not self.closed:
+                self._internal_error("The gateway failed while handling this request.")
+            elif not self.closed:
+                self._close()
+
+    # ---------------------------------------------------------------- consents
+    def _apply_cached_consents(self, decision: Decision) -> bool:
+        """Decide again with the person's cached consents; True if that settled it."""
+        book = self.ctx.consents
+        txn = self.txn
+        assert txn is not None and txn.principal is not None and self.snapshot is not None
+        if book is None:
+            self._after_decision(decision)
+            return True
+        cached = book.cached(txn.principal.id)
+        if cached is None:
+            return False
+        consents, age = cached
+        if consents:
+            decision = decide_request(self.snapshot, txn, consents)
+        if decision.effect is not Effect.NOTICE:
+            self._after_decision(decision)
+            return True
+        if age < 1.0:
+            self._after_decision(decision)
+            return True
+        return False
+
+    async def _decide_with_stored_consents(self) -> None:
+        book = self.ctx.consents
+        txn = self.txn
+        if txn is None or self.closed:  # the client went away before the task started
+            return
+        assert book is not None and txn.principal is not None and self.snapshot is not None
+        try:
+            consents = await book.fetch(txn.principal.id, txn.at)
+        except Exception as exc:
+            log.error("consents could not be read: %s", exc)
+            self._internal_error("The gateway could not check your acceptance of the notice.")
+            return
+        if self.closed or self.txn is not txn:
+            return
+        self._after_decision(decide_request(self.snapshot, txn, consents))
+
+    # ---------------------------------------------------------------- after the decision
+    def _after_decision(self, decision: Decision) -> None:
+        txn = self.txn
+        req = self.req
+        assert txn is not None and req is not None
+        txn.timings.decided = time.monotonic()
+        assert self.snapshot is not None
+        if decision.effect is Effect.BLOCK:
+            if challenge_for_credentials(self.snapshot, txn):
+                self._challenge(decision)
+            elif req.method == "CONNECT":
+                self._refuse_tunnel(decision)
+            else:
+                self._block_page(decision)
+            return
+        if decision.effect is Effect.NOTICE:
+            if req.method == "CONNECT":
+                self._refuse_tunnel(decision)
+            else:
+                self._notice_page(decision)
+            return
+        txn.covert = Obligation.STRIP_IDENTIFYING_HEADERS in decision.obligations
+        if Obligation.INSPECT_UPLOADS in decision.obligations and (
+            req.has_body or req.method == "CONNECT"
+        ):
+            # No upload inspection (DLP) exists yet, and a tunnel is never decrypted: an
+            # obligation the gateway cannot meet is a reason to refuse, never to forward
+            # uninspected (fail closed).
+            reason = ("The policy requires uploads to this destination to be inspected, and "
+                      "this gateway cannot inspect uploads (nor anything inside an encrypted "
+                      "tunnel), so the request is not sent.")
+            txn.error = reason
+            if req.method == "CONNECT":
+                self._respond(403, reason.encode(), Outcome.REFUSED,
+                              extra=self._decision_headers(decision),
+                              content_type=b"text/plain; charset=utf-8")
+                return
+            body = self.ctx.pages.error("The upload was not sent", reason, txn=txn)
+            self._respond(403, body, Outcome.REFUSED, extra=self._decision_headers(decision))
+            return
+        if req.method == "CONNECT":
+            self._spawn(self._open_tunnel())
+        else:
+            self._forward()
+
+    def _challenge(self, decision: Decision) -> None:
+        txn = self.txn
+        assert txn is not None
+        body = self.ctx.pages.sign_in(
+            txn, decision, self.ctx.pac_url, txn.auth_status is AuthStatus.BAD_CREDENTIALS
+        )
+        extra = [
+            (b"Proxy-Authenticate", b'Basic realm="webwarden", charset="UTF-8"'),
+            (b"X-Webwarden-Decision", header_safe(decision.id)),
+        ]
+        self._respond(407, body, Outcome.AUTH_REQUIRED, extra=extra)
+
+    def _decision_headers(self, decision: Decision) -> list[tuple[bytes, bytes]]:
+        return [
+            (b"X-Webwarden-Decision", header_safe(decision.id)),
+            (b"X-Webwarden-Effect", decision.effect.value.encode("ascii")),
+            (b"X-Webwarden-Rule", header_safe(",".join(decision.rule_ids))),
+            (b"X-Webwarden-Reason", header_safe(decision.message)),
+        ]
+
+    def _block_page(self, decision: Decision) -> None:
+        txn = self.txn
+        assert txn is not None
+        body = self.ctx.pages.block(txn, decision, self.ctx.request_access_url)
+        self._respond(403, body, Outcome.BLOCKED, extra=self._decision_headers(decision))
+
+    def _notice_ticket(self, decision: Decision, url: str) -> str:
+        txn = self.txn
+        assert txn is not None and txn.principal is not None and decision.notice is not None
+        ticket = ConsentTicket(
+            person_id=txn.principal.id,
+            notice_id=decision.notice.id,
+            scope_kind=ConsentScopeKind(decision.notice.scope),
+            scope=decision.notice_scope,
+            url=url,
+            remember_seconds=decision.notice.remember_seconds,
+            expires=int(time.time()) + TOKEN_LIFETIME_SECONDS,
+        )
+        return self.ctx.tokens.issue(ticket)
+
+    def _notice_page(self, decision: Decision) -> None:
+        txn = self.txn
+        assert txn is not None
+        token = self._notice_ticket(decision, txn.url)
+        assert decision.notice is not None
+        body = self.ctx.pages.notice(
+            decision.notice,
+            url=txn.url,
+            token=token,
+            accept_url=self.ctx.pages_origin + "/consent",
+            scope=decision.notice_scope,
+            at=txn.at,
+            message=decision.message,
+            decision_id=decision.id,
+        )
+        # 511 is the status for "accept terms before the network lets you through".
+        self._respond(511, body, Outcome.NOTICE, extra=self._decision_headers(decision))
+
+    def _refuse_tunnel(self, decision: Decision) -> None:
+        """A CONNECT that is blocked or needs a notice first: browsers do not show a body
+        here, so the reason also travels in headers."""
+        txn = self.txn
+        assert txn is not None and self.target is not None
+        extra = self._decision_headers(decision)
+        if decision.effect is Effect.NOTICE:
+            token = self._notice_ticket(decision, f"https://{self.target.authority}/")
+            notice_url = f"{self.ctx.pages_origin}/notice?token={token}"
+            extra.append((b"X-Webwarden-Notice-Url", notice_url.encode("ascii")))
+            text = (
+                f"{decision.message}\nThe notice must be accepted first. Read and accept it "
+                f"at {notice_url} (through this proxy), then try again.\n"
+            )
+            outcome = Outcome.NOTICE
+        else:
+            text = (
+                f"Blocked: {decision.message}\nRule: {', '.join(decision.rule_ids)}\n"
+                f"Decision: {decision.id}\n{decision.remedy}\n"
+                f"Ask for access: {self.ctx.request_access_url}\n"
+            )
+            outcome = Outcome.BLOCKED
+        self._respond(
+            403, text.encode("utf-8"), outcome, extra=extra,
+            content_type=b"text/plain; charset=utf-8",
+        )
+
+    def _refused_destination(self, reason: str) -> None:
+        txn = self.txn
+        assert txn is not None
+        txn.error = reason
+        body = self.ctx.pages.error("The gateway will not connect there", reason, txn=txn)
+        self._respond(403, body, Outcome.REFUSED, extra=[(b"X-Webwarden-Reason",
+                                                          header_safe(reason))])
+
+    def _unavailable(self) -> None:
+        txn = self.txn
+        assert txn is not None
+        reason = self.ctx.audit.failure_reason or "the audit trail is not available"
+        txn.error = f"not forwarded: audit trail failed ({reason})"
+        body = self.ctx.pages.error(
+            "The web gateway is unavailable",
+            "Every request through the gateway must be recorded, and the audit trail cannot "
+            f"be written at the moment ({reason}), so nothing is forwarded.",
+            txn=txn,
+            remedy="The gateway team has been alerted by the gateway's health check. "
+            "Try again later.",
+        )
+        self._respond(503, body, Outcome.UNAVAILABLE, extra=[(b"Retry-After", b"60")])
+
+    def _internal_error(self, message: str) -> None:
+        txn = self.txn
+        if txn is None or self.closed:
+            return
+        txn.error = message
+        body = self.ctx.pages.error("The gateway could not handle this request", message,
+                                    txn=txn)
+        self._respond(500, body, Outcome.REFUSED, keep_alive=False)
+
+    def _refuse(self, exc: HttpError) -> None:
+        txn = self.txn
+        assert txn is not None
+        txn.error = exc.reason
+        body = self.ctx.pages.error("The request was refused", exc.reason, txn=txn)
+        self.buffer.clear()
+        self._respond(exc.status, body, Outcome.INVALID, keep_alive=False)
+
+    def _respond(
+        self,
+        status: int,
+        body: bytes,
+        outcome: Outcome,
+        *,
+        extra: list[tuple[bytes, bytes]] | None = None,
+        keep_alive: bool = True,
+        content_type: bytes = b"text/html; charset=utf-8",
+    ) -> None:
+        """Answer the request with a response the gateway made, and end the transaction."""
+        txn = self.txn
+        assert txn is not None
+        keep = keep_alive and self.keep_alive and self.body_done and not self.client_eof
+        response = local_response(
+            status, body, content_type=content_type, keep_alive=keep, extra=extra
+        )
+        if self.req is not None and self.req.method == "HEAD":
+            response = response[: len(response) - len(body)]
+        txn.status = status
+        txn.response_type = content_type.split(b";", 1)[0].decode("ascii")
+        self.head_sent = True
+        self._write(response)
+        self._end(outcome, close=not keep)
+
+    # ---------------------------------------------------------------- the local pages host
+    async def _local_page(self) -> None:
+        txn, req, target = self.txn, self.req, self.target
+        if txn is None or req is None or target is None or self.closed:
+            return
+        if not self.body_done:
+            if (req.content_length or 0) > MAX_LOCAL_BODY:
+                self._refuse(HttpError(413, "That form is larger than any page here takes."))
+                return
+            self.local_body = bytearray()
+            waiter: asyncio.Future[None] = self.loop.create_future()
+            self._local_body_waiter = waiter
+            self._resume(PAUSE_WAIT)
+            self._feed_body()
+            await waiter
+            if self.closed or self.txn is not txn:
+                return
+        body = bytes(self.local_body or b"")
+        answer = await local_pages.handle(self.ctx, txn, req, target, body)
+        if self.closed or self.txn is not txn:
+            return
+        if answer.status == 407:
+            self._respond(407, answer.body, answer.outcome, extra=[
+                (b"Proxy-Authenticate", b'Basic realm="webwarden", charset="UTF-8"')
+            ])
+            return
+        self._respond(answer.status, answer.body, answer.outcome, extra=answer.headers)
+
+    # ---------------------------------------------------------------- request bodies
+    def _feed_body(self) -> None:
+        """Move request body bytes from the buffer to wherever they go now."""
+        if self.body_done:
+            return
+        buffer = self.buffer
+        pieces: list[bytes]
+        if self.chunked is not None:
+            try:
+                pieces, used = self.chunked.feed(buffer)
+            except HttpError as exc:
+                self._bad_body(exc)
+                return
+            del buffer[:used]
+            finished = self.chunked.done
+        else:
+            take = min(self.body_left, len(buffer))
+            if not take:
+                return
+            pieces = [bytes(buffer[:take])]
+            del buffer[:take]
+            self.body_left -= take
+            finished = self.body_left == 0
+        if self.deadline_kind == BODY_DEADLINE or not finished:
+            self._set_deadline(BODY_DEADLINE, self.ctx.config.timeouts.body)
+        for piece in pieces:
+            self._body_piece(piece)
+        if finished:
+            self.body_done = True
+            self._body_finished()
+
+    def _body_piece(self, piece: bytes) -> None:
+        txn = self.txn
+        assert txn is not None
+        txn.bytes.request_body += len(piece)
+        if self.local_body is not None:
+            self.local_body += piece
+            if len(self.local_body) > MAX_LOCAL_BODY:
+                self._bad_body(HttpError(413, "That form is larger than any page here takes."))
+            return
+        if self.upstream is not None:
+            if self.body_chunked_upstream:
+                self.upstream.write(b"".join(encode_chunk(piece)))
+            else:
+                self.upstream.write(piece)
+        elif self.body_pending is not None:
+            self.body_pending.append(piece)
+            if sum(len(p) for p in self.body_pending) > PENDING_BODY_LIMIT:
+                self._pause(PAUSE_UPSTREAM)
+
+    def _body_finished(self) -> None:
+        if self.deadline_kind == BODY_DEADLINE:
+            self._set_deadline(UPSTREAM_DEADLINE, self.ctx.config.timeouts.upstream)
+        if self.local_body is not None:
+            waiter = self._local_body_waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+            return
+        if self.upstream is not None and self.body_chunked_upstream:
+            self.upstream.write(LAST_CHUNK)
+
+    def _bad_body(self, exc: HttpError) -> None:
+        self.body_done = True
+        self.keep_alive = False
+        if self.head_sent or self.txn is None:
+            self._abort_transaction(exc.reason)
+            return
+        if self.upstream is not None:
+            self.upstream.abort()
+            self.upstream = None
+        self._refuse(exc)
+
+    # ---------------------------------------------------------------- forwarding
+    def _forward(self) -> None:
+        req, target, txn = self.req, self.target, self.txn
+        assert req is not None and target is not None and txn is not None
+        body = "none"
+        if req.chunked:
+            body = "chunked"
+            self.body_chunked_upstream = True
+        elif req.content_length:
+            body = "length"
+        self.upstream_head = upstream_request_head(req, target, covert=txn.covert, body=body)
+        if req.get(b"expect") is not None and not self.body_done:
+            self._write(CONTINUE_100)
+        decision = txn.decision
+        assert decision is not None
+        self.limit = decision.max_body_bytes
+        if body == "none":
+            conn = self.ctx.pool.get((target.host, target.port, txn.covert))
+            if conn is not None:
+                self.reused = True
+                self._send_upstream(conn)
+                return
+        else:
+            self.body_pending = []
+            self._feed_body()
+            if self.txn is not txn:  # the body was malformed and the request refused
+                return
+        self._spawn(self._connect_and_send())
+
+    async def _resolve(self) -> tuple[str, ...] | None:
+        """Checked addresses for the target, or None after answering the client."""
+        target = self.target
+        assert target is not None
+        try:
+            return await self.ctx.resolver.addresses(target.host, target.port)
+        except DestinationRefusedError as exc:
+            self._refused_destination(exc.reason)
+        except ResolveError as exc:
+            self._gateway_error(502, "The site could not be found", str(exc))
+        return None
+
+    async def _connect(
+        self, addresses: tuple[str, ...], factory: Callable[[str], asyncio.Protocol]
+    ) -> asyncio.Protocol | None:
+        """Connect to the first checked address that answers; None after answering the
+        client with the reason if none does."""
+        target, txn = self.target, self.txn
+        assert target is not None and txn is not None
+        last = ""
+        for address in addresses:
+            try:
+                _transport, protocol = await asyncio.wait_for(
+                    self.loop.create_connection(
+                        functools.partial(factory, address), address, target.port
+                    ),
+                    self.ctx.config.timeouts.connect,
+                )
+            except TimeoutError:
+                last = f"connecting to {address} port {target.port} timed out"
+                continue
+            except OSError as exc:
+                last = f"connecting to {address} port {target.port} failed ({exc.strerror})"
+                continue
+            txn.upstream_address = address
+            txn.timings.upstream_connected = time.monotonic()
+            return protocol
+        if self.closed or self.txn is not txn:
+            return None
+        timed_out = last.endswith("timed out")
+        self._gateway_error(
+            504 if timed_out else 502,
+            "The site did not answer" if timed_out else "The site could not be reached",
+            f"The gateway could not connect to {target.authority}: {last}.",
+        )
+        return None
+
+    async def _connect_and_send(self) -> None:
+        txn = self.txn
+        if txn is None or self.closed:
+            return
+        addresses = await self._resolve()
+        if addresses is None or self.closed or self.txn is not txn:
+            return
+        assert self.target is not None and txn is not None
+        key = (self.target.host, self.target.port, txn.covert)
+        conn = await self._connect(addresses, functools.partial(UpstreamConnection, key))
+        if conn is None:
+            return
+        assert isinstance(conn, UpstreamConnection)
+        if self.closed or self.txn is not txn:
+            conn.abort()
+            return
+        self._send_upstream(conn)
+
+    def _send_upstream(self, conn: UpstreamConnection) -> None:
+        txn, req = self.txn, self.req
+        assert txn is not None and req is not None
+        self.upstream = conn
+        if not txn.upstream_address:
+            txn.upstream_address = conn.address
+        conn.send(self.upstream_head, self, req.method == "HEAD")
+        if conn.writing_paused:
+            self._pause(PAUSE_UPSTREAM)
+        pending = self.body_pending
+        if pending is not None:
+            self.body_pending = None
+            for piece in pending:
+                conn.write(b"".join(encode_chunk(piece)) if self.body_chunked_upstream else piece)
+            self._resume(PAUSE_UPSTREAM)
+            if self.body_done and self.body_chunked_upstream:
+                conn.write(LAST_CHUNK)
+            self._feed_body()
+        if self.deadline_kind != BODY_DEADLINE:
+            self._set_deadline(UPSTREAM_DEADLINE, self.ctx.config.timeouts.upstream)
+
+    def _gateway_error(self, status: int, title: str, message: str) -> None:
+        txn = self.txn
+        if txn is None or self.closed:
+            return
+        txn.error = message
+        body = self.ctx.pages.error(title, message, txn=txn)
+        self._respond(status, body, Outcome.UPSTREAM_ERROR)
+
+    # ---------------------------------------------------------------- ResponseSink
+    def on_response_head(
+        self, status: int, reason: bytes, version: str, headers: list[tuple[bytes, bytes]]
+    ) -> None:
+        txn = self.txn
+        conn = self.upstream
+        assert txn is not None and conn is not None and self.snapshot is not None
+        txn.timings.response_started = time.monotonic()
+        txn.status = status
+        declared_type = ""
+        declared_size: int | None = None
+        for name, value in headers:
+            if name == b"content-type":
+                declared_type = value.decode("latin-1")
+            elif name == b"content-length" and value.strip().isdigit():
+                declared_size = int(value)
+        txn.response_type = declared_type.split(";", 1)[0].strip()
+        self.declared_size = declared_size
+        self.response_head = (status, reason, headers)
+        has_body = conn.body_framing != "none"
+        decision = txn.decision
+        assert decision is not None
+        if has_body and self.limit is not None and declared_size is not None and (
+            declared_size > self.limit
+        ):
+            self.size_checked = True
+            content = ContentFacts(declared_type=declared_type or None, size=declared_size)
+            verdict = decide_content(self.snapshot, txn, content)
+            if verdict.effect is Effect.BLOCK:
+                self._refuse_download(verdict, f"{declared_size:,} bytes (declared)")
+                return
+        if has_body and Obligation.INSPECT_DOWNLOADS in decision.obligations:
+            self.holding = True
+            self.sniff_buf = bytearray()
+            return
+        self._send_response_head()
+
+    def _send_response_head(self) -> None:
+        txn, req = self.txn, self.req
+        assert txn is not None and req is not None and self.response_head is not None
+        conn = self.upstream
+        status, reason, headers = self.response_head
+        framing = conn.body_framing if conn is not None else "none"
+        head, self.out_framing = client_response_head(
+            status,
+            reason,
+            headers,
+            framing=framing,
+            keep_alive=self.keep_alive and not self.ctx.draining,
+            client_version=req.version,
+            covert=txn.covert,
+        )
+        if self.out_framing == "close":
+            self.keep_alive = False
+        self.head_sent = True
+        self._write(head)
+
+    def on_response_body(self, data: bytes) -> None:
+        if self.holding:
+            assert self.sniff_buf is not None
+            self.sniff_buf += data
+            if len(self.sniff_buf) >= SNIFF_BYTES:
+                self._release_held()
+            return
+        self._forward_body(data)
+
+    def _forward_body(self, data: bytes) -> None:
+        txn = self.txn
+        assert txn is not None
+        n = len(data)
+        self.counted += n
+        if self.limit is not None and self.counted > self.limit and not self.size_checked:
+            self.size_checked = True
+            assert self.snapshot is not None
+            sniffed = txn.content.sniffed_type if txn.content is not None else None
+            content = ContentFacts(
+                sniffed_type=sniffed, declared_type=txn.response_type or None, size=self.counted
+            )
+            verdict = decide_content(self.snapshot, txn, content)
+            if verdict.effect is Effect.BLOCK:
+                self._cut(f"the download passed {self.limit:,} bytes")
+                return
+        txn.bytes.response_body += n
+        transport = self.transport
+        if transport is None or self.closed:
+            return
+        if self.out_framing == "chunked":
+            pieces = encode_chunk(data)
+            transport.writelines(pieces)
+            txn.bytes.to_client += n + len(pieces[0]) + 2
+        else:
+            transport.write(data)
+            txn.bytes.to_client += n
+
+    def _release_held(self) -> None:
+        """The first bytes are in: sniff the type, decide on the content, then either send
+        the held head and bytes or the block page (nothing was sent yet)."""
+        txn, sniff_buf = self.txn, self.sniff_buf
+        assert txn is not None and sniff_buf is not None and self.snapshot is not None
+        assert self.response_head is not None and self.target is not None
+        self.holding = False
+        self.sniff_buf = None
+        headers = self.response_head[2]
+        filename = _filename(self.target.path, headers)
+        try:
+            head = decoded_head(bytes(sniff_buf), headers, SNIFF_BYTES)
+            found = sniff(head, txn.response_type or None, filename)
+        except Exception:  # fail closed: an inspection error blocks the download
+            log.exception("file type inspection failed for %s", txn.url)
+            self._download_error("The gateway could not inspect this download.")
+            return
+        content = ContentFacts(
+            sniffed_type=found.label,
+            declared_type=txn.response_type or None,
+            size=self.declared_size,
+        )
+        txn.content = content
+        if not content_may_block(self.snapshot, content):
+            self._send_response_head()
+            if sniff_buf:
+                self._forward_body(bytes(sniff_buf))
+            return
+        verdict = decide_content(self.snapshot, txn, content)
+        if verdict.effect is Effect.BLOCK:
+            declared = f", sent as {txn.response_type}" if txn.response_type else ""
+            self._refuse_download(verdict, f"{found.label} ({found.detail}{declared})")
+            return
+        self._send_response_head()
+        if sniff_buf:
+            self._forward_body(bytes(sniff_buf))
+
+    def _refuse_download(self, verdict: Decision, description: str) -> None:
+        txn = self.txn
+        assert txn is not None
+        conn, self.upstream = self.upstream, None
+        if conn is not None:
+            conn.abort()
+        body = self.ctx.pages.block(txn, verdict, self.ctx.request_access_url, description)
+        self._respond(403, body, Outcome.BLOCKED, extra=self._decision_headers(verdict))
+
+    def _download_error(self, message: str) -> None:
+        conn, self.upstream = self.upstream, None
+        if conn is not None:
+            conn.abort()
+        self._internal_error(message)
+
+    def _cut(self, reason: str) -> None:
+        """Stop a download whose head was already sent: the client sees it cut short."""
+        txn = self.txn
+        assert txn is not None
+        txn.error = reason
+        conn, self.upstream = self.upstream, None
+        if conn is not None:
+            conn.abort()
+        self._end(Outcome.CUT, close=True)
+
+    def on_response_end(self) -> None:
+        if self.holding:
+            self._release_held()
+            if self.txn is None or self.upstream is None:
+                return
+        txn = self.txn
+        if txn is None:
+            return
+        if not self.head_sent:
+            self._send_response_head()
+        if self.out_framing == "chunked":
+            self._write(LAST_CHUNK)
+        conn, self.upstream = self.upstream, None
+        if conn is not None:
+            if conn.reusable and self.body_done:
+                conn.sink = None
+                self.ctx.pool.put(conn)
+            else:
+                conn.abort()
+        self._end(Outcome.FORWARDED, close=not self.keep_alive or not self.body_done)
+
+    def on_upstream_failed(self, reason: str, response_started: bool) -> None:
+        txn, req, conn = self.txn, self.req, self.upstream
+        if txn is None or req is None:
+            return
+        self.upstream = None
+        if not self.head_sent:
+            if (
+                self.reused
+                and not self.retried
+                and conn is not None
+                and not conn.got_bytes
+                and not req.has_body
+            ):
+                # A pooled connection the origin had closed meanwhile: try a fresh one.
+                self.retried = True
+                self.reused = False
+                self._spawn(self._connect_and_send())
+                return
+            self.holding = False
+            self._gateway_error(502, "The site broke off", f"The response failed: {reason}.")
+            return
+        txn.error = reason
+        self._end(Outcome.UPSTREAM_ERROR, close=True)
+
+    def on_upstream_pause(self) -> None:
+        self._pause(PAUSE_UPSTREAM)
+
+    def on_upstream_resume(self) -> None:
+        self._resume(PAUSE_UPSTREAM)
+
+    # ---------------------------------------------------------------- tunnels
+    async def _open_tunnel(self) -> None:
+        txn = self.txn
+        if txn is None or self.closed:
+            return
+        addresses = await self._resolve()
+        if addresses is None or self.closed or self.txn is not txn:
+            return
+        tunnel = await self._connect(addresses, lambda _address: TunnelUpstream())
+        if tunnel is None:
+            return
+        assert isinstance(tunnel, TunnelUpstream) and txn is not None
+        if self.closed or self.txn is not txn:
+            tunnel.close()
+            return
+        tunnel.client = self
+        self.tunnel = tunnel
+        self.state = TUNNEL
+        txn.status = 200
+        self.head_sent = True
+        self._write(ESTABLISHED)
+        self._set_deadline(TUNNEL_DEADLINE, self.ctx.config.timeouts.tunnel)
+        if self.buffer:
+            data = bytes(self.buffer)
+            self.buffer.clear()
+            self._tunnel_from_client(data)
+        if self.client_eof and tunnel.transport is not None and tunnel.transport.can_write_eof():
+            tunnel.transport.write_eof()
+        if tunnel.closed:
+            self.tunnel_upstream_lost(None)
+
+    def _tunnel_from_client(self, data: bytes) -> None:
+        tunnel = self.tunnel
+        if tunnel is None:
+            return
+        if self.txn is not None:
+            self.txn.bytes.from_client += len(data)
+        tunnel.write(data)
+
+    def tunnel_data(self, data: bytes) -> None:
+        self._write(data)
+
+    def tunnel_upstream_eof(self) -> None:
+        self.upstream_eof = True
+        if self.transport is not None and self.transport.can_write_eof():
+            self.transport.write_eof()
+        if self.client_eof:
+            self._close()
+
+    def tunnel_upstream_lost(self, exc: Exception | None) -> None:
+        if exc is not None and self.txn is not None:
+            self.txn.error = f"the origin connection failed ({exc})"
+        self._close()
+
+    def tunnel_pause_client(self) -> None:
+        self._pause(PAUSE_UPSTREAM)
+
+    def tunnel_resume_client(self) -> None:
+        self._resume(PAUSE_UPSTREAM)
+
+    # ---------------------------------------------------------------- ending
+    def _abort_transaction(self, reason: str) -> None:
+        txn = self.txn
+        if txn is not None:
+            txn.error = reason
+        conn, self.upstream = self.upstream, None
+        if conn is not None:
+            conn.abort()
+        if txn is not None:
+            self._end(Outcome.ABORTED, close=True)
+        else:
+            self._close()
+
+    def _end(self, outcome: Outcome, *, close: bool) -> None:
+        """The transaction is over: record it, then close or wait for the next request."""
+        txn = self.txn
+        if txn is not None:
+            txn.outcome = outcome
+            txn.timings.finished = time.monotonic()
+            txn.bytes.from_client += txn.bytes.request_body
+            self.txn = None
+            self.ctx.finish(txn)
+        self._reset()
+        if close or self.closed or self.ctx.draining or self.client_eof:
+            if not self.closed:
+                self._close()
+            return
+        self.state = IDLE
+        self._resume(PAUSE_BUFFER | PAUSE_UPSTREAM)
+        if self.buffer:
+            self._set_deadline(HEAD_DEADLINE, self.ctx.config.timeouts.head)
+            self.loop.call_soon(self._process_soon)
+        else:
+            self._set_deadline(IDLE_DEADLINE, self.ctx.config.timeouts.idle)
+
+    def on_deadline(self, now: float) -> None:
+        """Called by the worker's sweeper once `deadline` has passed."""
+        kind = self.deadline_kind
+        timeouts = self.ctx.config.timeouts
+        if kind == IDLE_DEADLINE:
+            self._close()
+        elif kind == HEAD_DEADLINE:
+            if self.state == IDLE:
+                if self.buffer:
+                    self._refuse_unparsed(HttpError(408, "The request head did not arrive in "
+                                                         "time."))
+                else:
+                    if self.transport is not None:
+                        self.transport.write(REQUEST_TIMEOUT)
+                    self._close()
+        elif kind == BODY_DEADLINE:
+            self._abort_transaction("the request body stopped arriving")
+        elif kind == UPSTREAM_DEADLINE:
+            conn = self.upstream
+            last = conn.last_activity if conn is not None else 0.0
+            if now - last < timeouts.upstream:
+                self.deadline = last + timeouts.upstream
+                return
+            if not self.head_sent and self.txn is not None:
+                if conn is not None:
+                    conn.abort()
+                    self.upstream = None
+                self._gateway_error(504, "The site did not answer",
+                                    "The site sent nothing for too long.")
+            else:
+                self._abort_transaction("the site stopped sending")
+        elif kind == TUNNEL_DEADLINE:
+            tunnel = self.tunnel
+            last = tunnel.last_activity if tunnel is not None else 0.0
+            if now - last < timeouts.tunnel:
+                self.deadline = last + timeouts.tunnel
+                return
+            self._close()
+        self.deadline_kind = NO_DEADLINE if self.closed else self.deadline_kind
+
+    def drain(self) -> None:
+        """Shutdown: close now if idle; otherwise close after the current transaction."""
+        self.keep_alive = False
+        if self.state == IDLE and self.txn is None:
+            self._close()

@@ -1,0 +1,232 @@
+"""One gateway worker process: serves the proxy port it was handed until told to stop.
+
+Started by the supervisor as `python -m webwarden.gateway.worker` with the settings in the
+environment (JSON), the listening socket and a pipe to report readiness on. Each worker
+loads the snapshot itself (the category index is a shared read-only map), writes its own
+audit chain, and reloads on SIGHUP or when a source file changes. SIGTERM or SIGINT:
+stop accepting, finish open transactions (bounded by the drain timeout), close.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+
+import uvloop
+
+from webwarden.audit.db_sink import DatabaseSink
+from webwarden.audit.ecs_jsonl import JsonlSink
+from webwarden.audit.setup import ACCESS_LOG, default_chain, jsonl_path
+from webwarden.audit.sink import AuditSink, AuditSinkError
+from webwarden.audit.squid_log import SquidAccessLog
+from webwarden.audit.writer import AuditWriter
+from webwarden.gateway.addresses import DestinationGuard, parse_networks
+from webwarden.gateway.audit_link import AuditTrail
+from webwarden.gateway.config import GatewayConfig
+from webwarden.gateway.consent_token import ConsentTokens, load_or_create_key
+from webwarden.gateway.consents import ConsentBook
+from webwarden.gateway.context import WorkerContext
+from webwarden.gateway.loading import LoadError, Reloader, Sources, load_snapshot
+from webwarden.gateway.metrics import GatewayMetrics
+from webwarden.gateway.proxy import ProxyConnection
+from webwarden.store.consents import ConsentStore
+from webwarden.store.engine import make_engine
+
+CONFIG_ENV = "WEBWARDEN_GATEWAY_CONFIG"
+log = logging.getLogger("webwarden.gateway")
+
+
+def open_audit_writer(config: GatewayConfig, index: int, engine: object) -> AuditWriter:
+    """This worker's writer: its own JSON lines chain, the shared database, the shared
+    Squid-format access.log."""
+    chain = default_chain(index)
+    log_dir = config.audit_jsonl_dir or config.log_dir
+    access_log = config.access_log or config.log_dir / ACCESS_LOG
+    for folder in (log_dir, access_log.parent):
+        folder.mkdir(parents=True, exist_ok=True)
+    sinks: list[AuditSink] = []
+    try:
+        sinks.append(JsonlSink(jsonl_path(log_dir, chain)))
+        sinks.append(DatabaseSink(engine))  # type: ignore[arg-type]
+        sinks.append(SquidAccessLog(access_log))
+        return AuditWriter(sinks, chain=chain)
+    except BaseException:
+        for sink in sinks:
+            sink.close()
+        raise
+
+
+class Worker:
+    def __init__(self, config: GatewayConfig, index: int, sock: socket.socket) -> None:
+        self.config = config
+        self.index = index
+        self.sock = sock
+        self.stopping = asyncio.Event()
+        self.reload_requested = False
+        self.health_path = config.run_dir / f"worker-{index}.json"
+        self.started = time.time()
+        self.parent = os.getppid()
+
+    def write_health(self, ctx: WorkerContext, reloader: Reloader) -> None:
+        state = {
+            "index": self.index,
+            "pid": os.getpid(),
+            "healthy": ctx.audit.healthy,
+            "reason": ctx.audit.failure_reason or "",
+            "snapshot": ctx.snapshot.version,
+            "reload_error": reloader.last_error,
+            "started": self.started,
+            "updated": time.time(),
+            "connections": len(ctx.connections),
+        }
+        tmp = self.health_path.with_suffix(".tmp")
+        try:
+            tmp.write_text(json.dumps(state))
+            tmp.replace(self.health_path)
+        except OSError as exc:
+            log.warning("cannot write health file %s: %s", self.health_path, exc)
+
+    async def run(self, ready: int | None) -> int:
+        loop = asyncio.get_running_loop()
+        config = self.config
+        sources = Sources.from_config(config)
+        try:
+            snapshot = await asyncio.to_thread(load_snapshot, sources)
+            engine = make_engine(config.db_url)
+            writer = open_audit_writer(config, self.index, engine)
+        except (LoadError, AuditSinkError, ValueError, OSError) as exc:
+            _report(ready, f"error: {exc}")
+            return 2
+        trail = AuditTrail(writer)
+        metrics = GatewayMetrics()
+        guard = DestinationGuard(
+            parse_networks(config.allow_destinations),
+            own_endpoints=[config.listen, config.admin],
+        )
+        ctx = WorkerContext(
+            config,
+            snapshot,
+            audit=trail,
+            consents=ConsentBook(ConsentStore(engine)),
+            tokens=ConsentTokens(load_or_create_key(config.consent_key_path)),
+            metrics=metrics,
+            guard=guard,
+            worker_index=self.index,
+        )
+
+        def on_reload(ok: bool, detail: str) -> None:
+            metrics.reloaded(ok)
+            if ok:
+                ctx.snapshot = reloader.snapshot
+            self.write_health(ctx, reloader)
+
+        reloader = Reloader(sources, snapshot, on_result=on_reload)
+        ctx.on_audit_failure = lambda reason: self.write_health(ctx, reloader)
+        self.sock.listen(1024)  # only now: until the worker is ready, clients are refused
+        server = await loop.create_server(
+            lambda: ProxyConnection(ctx), sock=self.sock, backlog=1024
+        )
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stopping.set)
+        loop.add_signal_handler(signal.SIGHUP, self._request_reload)
+        loop.add_signal_handler(signal.SIGUSR1, lambda: self._reopen_logs(writer))
+        self.write_health(ctx, reloader)
+        _report(ready, "ready")
+        ticker = loop.create_task(self._tick(ctx, reloader))
+        await self.stopping.wait()
+        ticker.cancel()
+        server.close()
+        await self._drain(ctx)
+        ctx.pool.close()
+        metrics.flush()
+        try:
+            writer.close()
+        except AuditSinkError as exc:
+            log.error("audit records may be missing from a sink: %s", exc)
+        with contextlib.suppress(OSError):
+            self.health_path.unlink()
+        return 0
+
+    def _request_reload(self) -> None:
+        self.reload_requested = True
+
+    @staticmethod
+    def _reopen_logs(writer: AuditWriter) -> None:
+        try:
+            writer.reopen()
+        except AuditSinkError as exc:
+            log.error("reopening the audit logs failed: %s", exc)
+
+    async def _tick(self, ctx: WorkerContext, reloader: Reloader) -> None:
+        """Once a second: timeouts, idle upstream connections, changed files, parent."""
+        last_poll = 0.0
+        while True:
+            await asyncio.sleep(1.0)
+            now = time.monotonic()
+            for conn in list(ctx.connections):
+                if conn.deadline and now >= conn.deadline:
+                    try:
+                        conn.on_deadline(now)
+                    except Exception:
+                        log.exception("timeout handling failed")
+            ctx.pool.sweep(now)
+            if ctx.metrics is not None:
+                ctx.metrics.flush()
+            if self.reload_requested or now - last_poll >= self.config.reload_poll_seconds:
+                last_poll = now
+                forced, self.reload_requested = self.reload_requested, False
+                if forced or reloader.changed():
+                    reloader.install(await asyncio.to_thread(reloader.load))
+            if os.getppid() != self.parent:
+                log.error("the supervisor went away; worker %d stops", self.index)
+                self.stopping.set()
+
+    async def _drain(self, ctx: WorkerContext) -> None:
+        ctx.draining = True
+        for conn in list(ctx.connections):
+            conn.drain()
+        deadline = time.monotonic() + self.config.timeouts.drain
+        while ctx.connections and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        for conn in list(ctx.connections):
+            if conn.transport is not None:
+                conn.transport.abort()
+        await asyncio.sleep(0)
+
+
+def _report(fd: int | None, message: str) -> None:
+    if fd is None:
+        print(message, file=sys.stderr if message.startswith("error") else sys.stdout)
+        return
+    with contextlib.suppress(OSError):
+        os.write(fd, (message.replace("\n", " ") + "\n").encode("utf-8"))
+        os.close(fd)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="webwarden-gateway-worker")
+    parser.add_argument("--index", type=int, required=True)
+    parser.add_argument("--listen-fd", type=int, required=True)
+    parser.add_argument("--ready-fd", type=int)
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO,
+        format=f"%(asctime)s webwarden worker {args.index}: %(levelname)s %(message)s",
+    )
+    config = GatewayConfig.from_json(os.environ[CONFIG_ENV])
+    sock = socket.socket(fileno=args.listen_fd)
+    worker = Worker(config, args.index, sock)
+    return uvloop.run(worker.run(args.ready_fd))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

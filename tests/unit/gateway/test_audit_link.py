@@ -1,0 +1,64 @@
+"""From a finished transaction to its audit record."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tests.unit.gateway.harness import RecordingWriter
+from webwarden.gateway.audit_link import AuditTrail, to_record
+from webwarden.model.decision import Decision, Effect, Obligation, RuleRef
+from webwarden.model.request import Destination
+from webwarden.model.transaction import Outcome, Transaction
+
+
+def transaction(outcome: Outcome, decision: Decision | None = None) -> Transaction:
+    txn = Transaction(id="t-9", at=datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
+                      client_address="127.0.0.1", method="GET")
+    txn.destination = Destination("http", "bank.example", 80, "/account?id=42")
+    txn.decision = decision
+    txn.outcome = outcome
+    txn.status = 200
+    txn.timings.started, txn.timings.finished = 1.0, 1.25
+    txn.bytes.from_client, txn.bytes.to_client = 120, 4000
+    return txn
+
+
+def test_metadata_only_keeps_the_host() -> None:
+    decision = Decision("d", Effect.ALLOW, (RuleRef("secure-session-notice", "G6", Effect.NOTICE),),
+                        frozenset({Obligation.LOG_METADATA_ONLY}), frozenset({"bank"}), "v",
+                        "2013", consents_used=("personal-secure-session:category:bank",))
+    record = to_record(transaction(Outcome.FORWARDED, decision))
+    assert record.url == "http://bank.example"
+    assert record.consent_ids == ("personal-secure-session:category:bank",)
+    assert record.duration_ms == 250.0 and record.bytes_out == 4000
+    assert record.hierarchy == "-"
+
+
+def test_decisionless_transactions_are_recorded_as_the_gateways_blocks() -> None:
+    txn = transaction(Outcome.INVALID)
+    txn.error = "Content-Length is repeated."
+    record = to_record(txn)
+    assert record.effect == "block" and record.reason == "Content-Length is repeated."
+    assert record.decision_id == "t-9"
+    local = to_record(transaction(Outcome.CONSENT_RECORDED))
+    assert local.effect == "allow"
+
+
+def test_a_blocking_content_decision_is_the_one_recorded() -> None:
+    allow = Decision("d", Effect.ALLOW, (RuleRef("use", "G9", Effect.ALLOW),), frozenset(),
+                     frozenset(), "v", "2013")
+    block = Decision("d", Effect.BLOCK, (RuleRef("block-risky-downloads", "G5", Effect.BLOCK),),
+                     frozenset(), frozenset(), "v", "2013")
+    txn = transaction(Outcome.BLOCKED, allow)
+    txn.content_decision = block
+    assert to_record(txn).rule_ids == ("block-risky-downloads",)
+    assert txn.final_decision is block and txn.url == "http://bank.example/account?id=42"
+
+
+def test_a_failed_write_makes_the_trail_unhealthy() -> None:
+    writer = RecordingWriter()
+    trail = AuditTrail(writer)
+    assert trail.record(transaction(Outcome.FORWARDED))
+    writer.fail_with = "JSON lines: disk full"
+    assert not trail.record(transaction(Outcome.FORWARDED))
+    assert not trail.healthy and trail.failure_reason == "JSON lines: disk full"
