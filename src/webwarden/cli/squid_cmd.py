@@ -26,9 +26,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         description="Reads Squid URL-rewrite requests on stdin, one a line, and answers each: "
         "ERR (allowed) or a 302 to the block page. See docs/operations.md.",
     )
-    helper.add_argument("--block-url", default="http://127.0.0.1:3129/blocked",
-                        help="page blocked browsers are sent to (it receives the facts as "
-                        "query parameters)")
+    helper.add_argument("--block-url", default="http://127.0.0.1:3129/request-access",
+                        help="page blocked browsers are sent to, with the facts of the "
+                        "decision as query parameters (default: the gateway admin port's "
+                        "'ask for access' page)")
     common.add_policy_options(helper)
     common.add_directory_option(helper)
     common.add_category_options(helper)
@@ -56,7 +57,7 @@ def serve(stdin: TextIO, stdout: TextIO, cache: DecisionCache, directory: Any,
         try:
             request = parse_line(line)
             facts = facts_for_line(request, directory, lookup, datetime.now(UTC))
-            write(answer(request, cache.decide(facts), block_url) + "\n")
+            write(answer(request, cache.decide(facts), block_url, facts=facts) + "\n")
         except LineError as exc:
             write(answer_bad_line(line, str(exc)) + "\n")
         stdout.flush()

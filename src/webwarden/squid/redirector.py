@@ -4,7 +4,8 @@ Squid writes one request a line: `[channel-ID] URL client_ip/fqdn user method [k
 (the default `url_rewrite_extras`), and reads one answer a line, in order per channel:
 
 - `ERR` leaves the request alone (allowed);
-- `OK status=302 url="…"` sends the browser to the block or notice page;
+- `OK status=302 url="…"` sends the browser to the gateway's "ask for access" page with
+  the facts of the decision (the same parameters a block page's link carries);
 - `BH message="…"` says the helper could not judge the line (Squid treats it as a failure).
 
 Squid authenticates the person (`user`); the client address maps to a device through the
@@ -92,7 +93,7 @@ def facts_for_line(
 
 
 def answer(request: HelperRequest, decision: Decision | None, block_url: str,
-           error: str | None = None) -> str:
+           error: str | None = None, facts: Facts | None = None) -> str:
     prefix = f"{request.channel} " if request.channel is not None else ""
     if error is not None or decision is None:
         return f'{prefix}BH message="{_quoted(error or "no decision")}"'
@@ -106,6 +107,9 @@ def answer(request: HelperRequest, decision: Decision | None, block_url: str,
             "clause": ",".join(r.clause for r in decision.rules),
             "categories": ",".join(sorted(decision.categories)),
             "decision": decision.id,
+            "person": request.user or "",
+            "device": facts.device.id if facts is not None else "",
+            "time": facts.at.isoformat(timespec="seconds") if facts is not None else "",
         }
     )
     return f'{prefix}OK status=302 url="{_quoted(f"{block_url}?{query}")}"'
