@@ -66,10 +66,39 @@ def _problem_from_error(located: Located, err: Any) -> Problem:
     return located.problem(loc, message)
 
 
+def validate_rules_apart(located: Located) -> tuple[PolicyDoc, list[int]] | None:
+    """When a document has structural mistakes, the rules that are well formed can still
+    be checked against the categories, roles and notices, so the author sees every
+    mistake in one pass. Returns the document with only those rules (and their positions),
+    or None when the rest of the document is itself malformed."""
+    data = located.data
+    if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
+        return None
+    good: list[RuleDoc] = []
+    positions: list[int] = []
+    for index, raw in enumerate(data["rules"]):
+        try:
+            good.append(RuleDoc.model_validate(raw))
+            positions.append(index)
+        except ValidationError:
+            continue
+    if not good:
+        return None
+    try:
+        rest = PolicyDoc.model_validate({**data, "rules": [r.model_dump() for r in good]})
+    except ValidationError:
+        return None
+    return rest, positions
+
+
 def compile_regime(
-    located: Located, doc: PolicyDoc, known_categories: frozenset[str]
+    located: Located,
+    doc: PolicyDoc,
+    known_categories: frozenset[str],
+    positions: list[int] | None = None,
 ) -> Regime:
-    """Cross-reference checks and compilation; raises SourceError with every problem."""
+    """Cross-reference checks and compilation; raises SourceError with every problem.
+    `positions` gives each rule's index in the file when `doc` holds only some of them."""
     problems: list[Problem] = []
 
     def report(loc: tuple[str | int, ...], message: str) -> None:
@@ -129,7 +158,8 @@ def compile_regime(
 
     rules: list[Rule] = []
     seen: dict[str, int] = {}
-    for index, rule_doc in enumerate(doc.rules):
+    for order, rule_doc in enumerate(doc.rules):
+        index = positions[order] if positions is not None else order
         loc: tuple[str | int, ...] = ("rules", index)
         if rule_doc.id in seen or rule_doc.id == DEFAULT_DENY:
             report((*loc, "id"), f"duplicate rule id '{rule_doc.id}' (ids must be unique)")

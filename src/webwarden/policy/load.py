@@ -6,9 +6,14 @@ import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
-from webwarden.policy.compile import compile_regime, content_hash, validate
+from webwarden.policy.compile import (
+    compile_regime,
+    content_hash,
+    validate,
+    validate_rules_apart,
+)
 from webwarden.policy.compiled import PolicySet, Regime
-from webwarden.sources import Problem, SourceError, load_yaml
+from webwarden.sources import Located, Problem, SourceError, load_yaml
 
 PolicyError = SourceError
 
@@ -30,10 +35,15 @@ def load_policy_set(paths: Sequence[Path], known_categories: frozenset[str]) -> 
             continue
         try:
             located = load_yaml(text, str(path))
+        except SourceError as exc:
+            problems.extend(exc.problems)
+            continue
+        try:
             doc = validate(located)
             regime = compile_regime(located, doc, known_categories)
         except SourceError as exc:
             problems.extend(exc.problems)
+            problems.extend(_more_problems(located, known_categories, exc.problems))
             continue
         regimes.append(dataclasses.replace(regime, version=content_hash(raw)))
         blobs.append(raw)
@@ -54,3 +64,19 @@ def load_policy_set(paths: Sequence[Path], known_categories: frozenset[str]) -> 
         raise PolicyError(problems)
     regimes.sort(key=lambda r: r.in_force_from)
     return PolicySet(regimes=tuple(regimes), version=content_hash(*sorted(blobs)))
+
+
+def _more_problems(
+    located: Located, known_categories: frozenset[str], found: list[Problem]
+) -> list[Problem]:
+    """After structural mistakes, check the well-formed rules too (reported once each)."""
+    partial = validate_rules_apart(located)
+    if partial is None:
+        return []
+    doc, positions = partial
+    try:
+        compile_regime(located, doc, known_categories, positions)
+    except SourceError as exc:
+        seen = {str(p) for p in found}
+        return [p for p in exc.problems if str(p) not in seen]
+    return []
