@@ -1,7 +1,8 @@
 """The database sink: audit records as rows, inserted in batches off the event loop.
 
 Trade-off (docs/decisions/0003-audit-chain.md): `write` only queues the record; a
-background thread inserts what has queued up in one transaction. An insert that fails
+background thread inserts what has queued up, a batch per transaction, a batch being what
+gathers in a quarter of a second (at most 2,048 rows by default). An insert that fails
 puts the sink in a failed state that the writer reports on its next call and through
 `AuditWriter.healthy`, so at most the records of the batch in flight are missing from the
 database when the gateway stops forwarding; they are in the JSON lines file, which is
@@ -11,20 +12,17 @@ for `put_timeout` seconds (the database is not keeping up) is a failure too.
 
 from __future__ import annotations
 
-import queue
 import threading
+from collections import deque
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
-from webwarden.audit.chain import ChainedRecord, ChainHead
+from webwarden.audit.chain import ChainedRecord, ChainHead, EncodedEntry
 from webwarden.audit.record import AuditRecord
 from webwarden.audit.sink import AuditSink, AuditSinkError
 from webwarden.store import audit_log
-
-_STOP = object()
 
 
 def entry_to_row(entry: ChainedRecord) -> audit_log.Row:
@@ -76,9 +74,36 @@ def describe_db_error(error: Exception) -> str:
     return str(error).strip() or type(error).__name__
 
 
+_CHAIN = audit_log.RAW_COLUMNS.index("chain")
+_SEQ = audit_log.RAW_COLUMNS.index("seq")
+
+
+def raw_row(encoded: EncodedEntry) -> audit_log.RawRow:
+    """The row as the database stores it (store.audit_log.RAW_COLUMNS), from the fields the
+    writer encoded anyway: the time text and the JSON lists are reused, not redone."""
+    entry, j = encoded.entry, encoded.json
+    r = entry.record
+    # j.time is "YYYY-MM-DDTHH:MM:SS.ffffffZ" (UTC); the row wants audit_log.raw_time's
+    # "YYYY-MM-DD HH:MM:SS.ffffff".
+    time = f"{j.time[:10]} {j.time[11:26]}"
+    return (
+        entry.chain, entry.seq, entry.prev, entry.hash, time, r.person, r.device, r.client,
+        r.method, r.url, j.categories, r.effect, j.rule_ids, r.decision_id, r.policy_version,
+        r.status, r.bytes_in, r.bytes_out, r.duration_ms, j.grant_ids, j.consent_ids,
+        r.hierarchy, r.content_type, r.reason,
+    )  # fmt: skip
+
+
 class DatabaseSink(AuditSink):
     """Audit rows in the database. `background=False` inserts each record before `write`
-    returns (for tools and tests; the gateway uses the background thread)."""
+    returns (for tools and tests; the gateway uses the background thread).
+
+    With the thread, `write` appends the row to a deque and wakes the thread only when it
+    is idle; the thread waits up to `linger` seconds for more rows (or until `batch_size`
+    are waiting, or someone flushes), then inserts everything waiting, `batch_size` rows
+    per transaction. A transaction per handful of rows would cost SQLite more than the
+    rows themselves. `write` is called from one thread at a time (the writer's lock).
+    """
 
     backfills = True
 
@@ -87,17 +112,30 @@ class DatabaseSink(AuditSink):
         engine: Engine,
         *,
         background: bool = True,
-        batch_size: int = 128,
+        batch_size: int = 2048,
         queue_size: int = 10_000,
         put_timeout: float = 2.0,
+        linger: float = 0.25,
     ) -> None:
+        if batch_size < 1 or queue_size < 1:
+            raise ValueError("batch_size and queue_size must be at least 1")
         self.name = f"database {engine.url!r}"
         self._engine = engine
         self._batch_size = batch_size
+        self._queue_size = queue_size
         self._put_timeout = put_timeout
+        self._linger = linger
         self._error: str | None = None
         self._closed = False
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
+        # Rows waiting for the thread. The writer appends, the thread pops; a deque does
+        # both without a lock. Counts tell flush when everything handed over is stored.
+        self._pending: deque[audit_log.RawRow] = deque()
+        self._handed_over = 0
+        self._done = 0  # stored, or given up on after a failure
+        self._wake = threading.Event()  # rows are waiting (set by write when idle)
+        self._hurry = threading.Event()  # stop lingering: full batch, flush or close
+        self._progress = threading.Condition()  # the thread finished a batch
+        self._stopping = False
         self._thread: threading.Thread | None = None
         if background:
             self._thread = threading.Thread(
@@ -128,62 +166,105 @@ class DatabaseSink(AuditSink):
             raise AuditSinkError(f"{self.name}: cannot catch up: {describe_db_error(e)}") from e
 
     def write(self, entry: ChainedRecord) -> None:
+        self.write_encoded(EncodedEntry.of(entry))
+
+    def write_encoded(self, encoded: EncodedEntry) -> None:
         if self._error is not None:
             raise AuditSinkError(self._error)
         if self._closed:
             raise AuditSinkError(f"{self.name}: closed")
+        row = raw_row(encoded)
         if self._thread is None:
-            self._insert([entry])
+            self._insert([row])
             if self._error is not None:
                 raise AuditSinkError(self._error)
             return
-        try:
-            self._queue.put(entry, timeout=self._put_timeout)
-        except queue.Full as e:
+        pending = self._pending
+        if len(pending) >= self._queue_size:
+            self._wait_for_room()
+        pending.append(row)
+        self._handed_over += 1
+        if not self._wake.is_set():
+            self._wake.set()
+        if len(pending) >= self._batch_size and not self._hurry.is_set():
+            self._hurry.set()
+
+    def _wait_for_room(self) -> None:
+        self._hurry.set()
+        with self._progress:
+            room = self._progress.wait_for(
+                lambda: len(self._pending) < self._queue_size or self._error is not None,
+                timeout=self._put_timeout,
+            )
+        if self._error is not None:
+            raise AuditSinkError(self._error)
+        if not room:
             self._error = (
-                f"{self.name}: {self._queue.qsize()} records waiting for "
+                f"{self.name}: {len(self._pending)} records waiting for "
                 f"{self._put_timeout:g} s; the database is not keeping up"
             )
-            raise AuditSinkError(self._error) from e
+            raise AuditSinkError(self._error)
 
     def failure(self) -> str | None:
         return self._error
 
     def flush(self) -> None:
         if self._thread is not None:
-            self._queue.join()
+            target = self._handed_over
+            self._hurry.set()
+            self._wake.set()
+            with self._progress:
+                # Rechecked every second as well, should the thread have died.
+                while not self._progress.wait_for(
+                    lambda: self._done >= target or not self._thread_alive(), timeout=1.0
+                ):
+                    pass
         if self._error is not None:
             raise AuditSinkError(self._error)
+
+    def _thread_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
         if self._thread is not None:
-            self._queue.put(_STOP)
+            self._stopping = True
+            self._hurry.set()
+            self._wake.set()
             self._thread.join()
 
-    def _insert(self, entries: list[ChainedRecord]) -> None:
-        if self._error is not None or not entries:
+    def _insert(self, rows: list[audit_log.RawRow]) -> None:
+        if self._error is not None or not rows:
             return
         try:
-            audit_log.insert_rows(self._engine, [entry_to_row(e) for e in entries])
+            audit_log.insert_raw_rows(self._engine, rows)
         except Exception as e:  # any failure must surface, whatever raised it
             self._error = (
-                f"{self.name}: cannot store records {entries[0].seq}..{entries[-1].seq} "
-                f"of chain {entries[0].chain}: {describe_db_error(e)}"
+                f"{self.name}: cannot store records {rows[0][_SEQ]}..{rows[-1][_SEQ]} "
+                f"of chain {rows[0][_CHAIN]}: {describe_db_error(e)}"
             )
 
     def _insert_loop(self) -> None:
+        pending, wake, hurry = self._pending, self._wake, self._hurry
         while True:
-            batch = [self._queue.get()]
-            while len(batch) < self._batch_size:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            self._insert([item for item in batch if item is not _STOP])
-            for _ in batch:
-                self._queue.task_done()
-            if any(item is _STOP for item in batch):
+            wake.wait()
+            if not self._stopping and self._linger > 0:
+                hurry.wait(self._linger)  # let a batch gather
+            # Clear before looking: a row appended after this point sets them again.
+            wake.clear()
+            hurry.clear()
+            # What is waiting now; rows that come in meanwhile gather for the next round
+            # (a trickle of tiny transactions would cost more than it saves in delay).
+            waiting = len(pending)
+            while waiting:
+                size = min(waiting, self._batch_size)
+                batch = [pending.popleft() for _ in range(size)]
+                waiting -= size
+                self._insert(batch)
+                with self._progress:
+                    self._done += size
+                    self._progress.notify_all()
+            if self._stopping and not pending:
                 return

@@ -29,14 +29,17 @@ from __future__ import annotations
 import functools
 import ipaddress
 import json
+import re
 from collections.abc import Iterator
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from webwarden.audit.chain import ChainedRecord, ChainHead
+from webwarden.audit.chain import ChainedRecord, ChainHead, EncodedEntry
 from webwarden.audit.files import AppendOnlyFile, FileInUseError, lines_from_end
 from webwarden.audit.record import NO_UPSTREAM, AuditRecord, format_time, parse_time
+from webwarden.audit.record_json import json_text
 from webwarden.audit.sink import AuditSink, AuditSinkError, describe_os_error
 
 ECS_VERSION = "8.11.0"
@@ -55,6 +58,25 @@ def _is_ip(text: str) -> bool:
     return True
 
 
+_OBSERVER = '"observer":{"type":"proxy","vendor":"webwarden","product":"webwarden"}'
+# An http(s) URL's authority, when nothing before or in it needs urlsplit's clean-up
+# (tabs and newlines it deletes, brackets it checks).
+_PLAIN_AUTHORITY = re.compile(r"https?://([^/?#\[\]\t\r\n]*)(?=[/?#]|\Z)")
+
+
+@functools.lru_cache(maxsize=4096)  # the same hosts over and over
+def _host_of_authority(netloc: str) -> str | None:
+    return urlsplit("//" + netloc).hostname
+
+
+def _domain(url: str) -> str | None:
+    """`urlsplit(url).hostname`, cached by authority for the common http(s) URLs."""
+    plain = _PLAIN_AUTHORITY.match(url)
+    if plain is None:
+        return urlsplit(url).hostname
+    return _host_of_authority(plain.group(1))
+
+
 def _outcome(record: AuditRecord) -> str:
     if record.status == 0:
         return "unknown"
@@ -62,6 +84,8 @@ def _outcome(record: AuditRecord) -> str:
 
 
 def to_ecs(entry: ChainedRecord) -> dict[str, Any]:
+    """The ECS document of `entry`: the definition of a line (`ecs_line` writes the same
+    document without building it)."""
     r = entry.record
     event: dict[str, Any] = {
         "kind": "event",
@@ -150,7 +174,39 @@ def from_ecs(doc: dict[str, Any]) -> ChainedRecord:
 
 
 def encode_line(entry: ChainedRecord) -> bytes:
-    return (json.dumps(to_ecs(entry), ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    """The line for `entry`: `json.dumps(to_ecs(entry))`, compact, non-ASCII kept."""
+    return ecs_line(EncodedEntry.of(entry))
+
+
+def ecs_line(encoded: EncodedEntry) -> bytes:
+    """`encode_line` from fields already encoded: the same bytes, built as a template
+    (keys in the order `to_ecs` inserts them) instead of a nested dict for json.dumps."""
+    entry, j, r = encoded.entry, encoded.json, encoded.entry.record
+    allowed = r.effect == "allow"
+    reason = f',"reason":{j.reason}' if r.reason else ""
+    ip = f',"ip":{j.client}' if _is_ip(r.client) else ""
+    domain = _domain(r.url) if "://" in r.url else None
+    domain_json = f',"domain":{encode_basestring(domain)}' if domain else ""
+    content_type = f',"content_type":{j.content_type}' if r.content_type else ""
+    user = f',"user":{{"id":{j.person}}}' if r.person is not None else ""
+    upstream = f',"destination":{{"address":{j.hierarchy}}}' if r.hierarchy != NO_UPSTREAM else ""
+    return (
+        f'{{"@timestamp":"{j.time}","ecs":{{"version":"{ECS_VERSION}"}},'
+        f'"event":{{"kind":"event","category":["network","web"],'
+        f'"type":["access","{"allowed" if allowed else "denied"}"],"action":{j.effect},'
+        f'"outcome":"{_outcome(r)}","duration":{round(r.duration_ms * 1_000_000)},'
+        f'"id":{j.decision_id},"sequence":{encoded.seq_json},'
+        f'"hash":{json_text(entry.hash)}{reason}}},{_OBSERVER},'
+        f'"source":{{"address":{j.client}{ip}}},"device":{{"id":{j.device}}},'
+        f'"url":{{"full":{j.url}{domain_json}}},'
+        f'"http":{{"request":{{"method":{j.method},"bytes":{j.bytes_in}}},'
+        f'"response":{{"status_code":{j.status},"bytes":{j.bytes_out}}}}},'
+        f'"rule":{{"id":{j.rule_ids},"ruleset":{j.policy_version}}},'
+        f'"webwarden":{{"categories":{j.categories},"grant_ids":{j.grant_ids},'
+        f'"consent_ids":{j.consent_ids},'
+        f'"chain":{{"name":{encoded.chain_json},"prev":{encoded.prev_json}}}'
+        f"{content_type}}}{user}{upstream}}}\n"
+    ).encode()
 
 
 def decode_line(line: bytes) -> ChainedRecord:
@@ -226,8 +282,12 @@ class JsonlSink(AuditSink):
         return reversed(newer)
 
     def write(self, entry: ChainedRecord) -> None:
+        self.write_encoded(EncodedEntry.of(entry))
+
+    def write_encoded(self, encoded: EncodedEntry) -> None:
+        line = ecs_line(encoded)
         try:
-            self._file.append(encode_line(entry))
+            self._file.append(line)
         except OSError as e:
             raise AuditSinkError(f"{self.name}: cannot write: {describe_os_error(e)}") from e
 

@@ -45,11 +45,12 @@ class AppendOnlyFile:
             raise
 
     def append(self, line: bytes) -> None:
-        view = memoryview(line)
         try:
-            while view:
-                written = os.write(self._fd, view)
-                view = view[written:]
+            written = os.write(self._fd, line)
+            if written < len(line):  # rare (a signal, a nearly full disk): write the rest
+                view = memoryview(line)[written:]
+                while view:
+                    view = view[os.write(self._fd, view) :]
         except OSError:
             if self._exclusive:
                 self._cut_back()

@@ -7,6 +7,7 @@ the metadata-only obligation (G6) to the URL; `redact_url` is the rule it applie
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
@@ -29,6 +30,8 @@ def redact_url(url: str, metadata_only: bool) -> str:
     """
     if "://" not in url:
         return url
+    if not metadata_only and "@" not in url and _plain_url(url):
+        return url  # no credentials to cut, and nothing urlsplit would refuse
     parts = urlsplit(url)
     netloc = parts.netloc.rpartition("@")[2]
     if metadata_only:
@@ -36,6 +39,18 @@ def redact_url(url: str, metadata_only: bool) -> str:
     if netloc == parts.netloc:
         return url
     return parts._replace(netloc=netloc).geturl()
+
+
+def _plain_url(url: str) -> bool:
+    # urlsplit raises ValueError only for brackets (IPv6 literals) and for non-ASCII
+    # host names that NFKC-normalise into delimiters; such URLs take the full path so
+    # that they are refused exactly as before.
+    return url.isascii() and "[" not in url and "]" not in url
+
+
+@functools.lru_cache(maxsize=64)  # a handful of methods in practice
+def _method_ok(method: str) -> bool:
+    return bool(method) and not any(c.isspace() for c in method)
 
 
 def format_time(at: datetime) -> str:
@@ -94,7 +109,7 @@ class AuditRecord:
             raise ValueError("audit record time must be timezone-aware")
         if self.effect not in EFFECTS:
             raise ValueError(f"effect {self.effect!r} is not one of {sorted(EFFECTS)}")
-        if not self.method or any(c.isspace() for c in self.method):
+        if not _method_ok(self.method):
             raise ValueError(f"method {self.method!r} is empty or contains white space")
         if not 0 <= self.status <= 999:
             raise ValueError(f"status {self.status} is outside 0..999")

@@ -11,7 +11,7 @@ import errno
 import os
 from collections.abc import Iterable, Iterator
 
-from webwarden.audit.chain import ChainedRecord, ChainHead
+from webwarden.audit.chain import ChainedRecord, ChainHead, EncodedEntry
 
 
 class AuditSinkError(Exception):
@@ -53,6 +53,11 @@ class AuditSink:
 
     def write(self, entry: ChainedRecord) -> None:
         raise NotImplementedError
+
+    def write_encoded(self, encoded: EncodedEntry) -> None:
+        """`write(encoded.entry)`, for a sink that can reuse the fields the writer has
+        already encoded as JSON (the writer calls this one)."""
+        self.write(encoded.entry)
 
     def failure(self) -> str | None:
         """A failure found after `write` returned (background sinks), or None."""

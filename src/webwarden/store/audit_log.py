@@ -1,17 +1,31 @@
 """Reading and writing audit rows. Rows are plain dicts keyed by column name; the audit
-package turns them into records, so this module knows tables, not records."""
+package turns them into records, so this module knows tables, not records.
+
+The gateway's audit thread inserts `RawRow`s instead: tuples already in the form the
+database stores, so that SQLite gets them straight from the driver without SQLAlchemy
+converting every value of every row (which cost about as much as the insert itself).
+Their JSON columns are compact and keep non-ASCII text as it is, where SQLAlchemy's JSON
+type writes `json.dumps` defaults; both read back as the same lists.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
 
-from webwarden.store.tables import audit_records
+from webwarden.store.tables import JSON_COLUMNS, audit_records
 
 Row = dict[str, Any]
+RawRow = tuple[Any, ...]
 _COLUMNS = [c for c in audit_records.columns if c.name != "id"]
+# The order of a RawRow's values.
+RAW_COLUMNS = tuple(c.name for c in _COLUMNS)
+_TIME = RAW_COLUMNS.index("time")
+_JSON = tuple(RAW_COLUMNS.index(name) for name in JSON_COLUMNS)
 
 
 def insert_rows(engine: Engine, rows: Sequence[Row]) -> None:
@@ -19,6 +33,40 @@ def insert_rows(engine: Engine, rows: Sequence[Row]) -> None:
     if rows:
         with engine.begin() as conn:
             conn.execute(insert(audit_records), list(rows))
+
+
+def raw_time(at: datetime) -> str:
+    """`at` (aware) as a RawRow holds it: naive UTC text, as SQLAlchemy stores a DateTime
+    in SQLite ("2024-05-01 10:00:00.123456")."""
+    t = at.astimezone(UTC)
+    return f"{t:%Y-%m-%d %H:%M:%S}.{t.microsecond:06d}"
+
+
+def insert_raw_rows(engine: Engine, rows: Sequence[RawRow]) -> None:
+    """Insert rows in one transaction (all or none). Each row holds the RAW_COLUMNS values
+    as stored: `time` as `raw_time` text, the list columns as JSON text, the rest as is."""
+    if not rows:
+        return
+    if engine.dialect.name != "sqlite":
+        # Other databases store times and JSON in their own types: let SQLAlchemy convert.
+        insert_rows(engine, [_cooked(row) for row in rows])
+        return
+    with engine.begin() as conn:
+        conn.exec_driver_sql(_SQLITE_INSERT, list(rows))
+
+
+def _cooked(raw: RawRow) -> Row:
+    row = dict(zip(RAW_COLUMNS, raw, strict=True))
+    row["time"] = datetime.fromisoformat(raw[_TIME]).replace(tzinfo=UTC)
+    for index in _JSON:
+        row[RAW_COLUMNS[index]] = json.loads(raw[index])
+    return row
+
+
+_SQLITE_INSERT = (
+    f"INSERT INTO {audit_records.name} ({', '.join(RAW_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(RAW_COLUMNS))})"
+)
 
 
 def chain_head(engine: Engine, chain: str) -> tuple[int, str] | None:

@@ -85,6 +85,9 @@ audit_records = Table(
     Index("ix_audit_records_effect_time", "effect", "time"),
 )
 
+# The audit columns holding lists (as JSON).
+JSON_COLUMNS = ("categories", "rule_ids", "grant_ids", "consent_ids")
+
 consents = Table(
     "consents",
     metadata,

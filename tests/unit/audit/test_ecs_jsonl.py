@@ -2,14 +2,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.unit.audit.conftest import BASE, RecordFactory
 from webwarden.audit.chain import GENESIS, START, ChainedRecord, append
 from webwarden.audit.ecs_jsonl import (
     DamagedLineError,
     JsonlSink,
+    _domain,
     decode_line,
     encode_line,
     from_ecs,
@@ -162,3 +166,21 @@ def test_read_jsonl_reports_damaged_lines_with_numbers(tmp_path: Path) -> None:
     assert isinstance(items[0][1], ChainedRecord)
     assert isinstance(items[1][1], DamagedLineError)
     assert isinstance(items[2][1], DamagedLineError)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.builds("http://{}".format, st.text(max_size=40)),
+        st.builds("https://{}/{}".format, st.text(max_size=20), st.text(max_size=10)),
+    )
+)
+def test_domain_is_urlsplits_hostname(url: str) -> None:
+    try:
+        expected = urlsplit(url).hostname
+    except ValueError:  # refused either way
+        with pytest.raises(ValueError):
+            _domain(url)
+        return
+    assert _domain(url) == expected

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.unit.audit.conftest import BASE, START, RecordFactory
 from webwarden.audit.record import AuditRecord, redact_url
@@ -123,3 +126,34 @@ def test_from_decision_applies_metadata_only() -> None:
         status=200,
     )
     assert r.url == "https://bank.example:443"
+
+
+def _reference_redact(url: str, metadata_only: bool) -> str:
+    # redact_url by urlsplit alone, without its shortcut for plain URLs.
+    if "://" not in url:
+        return url
+    parts = urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2]
+    if metadata_only:
+        return f"{parts.scheme}://{netloc}"
+    if netloc == parts.netloc:
+        return url
+    return parts._replace(netloc=netloc).geturl()
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.builds("{}://{}".format, st.sampled_from(["http", "https", "ftp"]), st.text()),
+    ),
+    st.booleans(),
+)
+def test_redact_url_agrees_with_urlsplit(url: str, metadata_only: bool) -> None:
+    try:
+        expected = _reference_redact(url, metadata_only)
+    except ValueError:  # e.g. unbalanced IPv6 brackets: refused either way
+        with pytest.raises(ValueError):
+            redact_url(url, metadata_only)
+        return
+    assert redact_url(url, metadata_only) == expected

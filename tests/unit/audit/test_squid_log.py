@@ -1,12 +1,20 @@
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.unit.audit.conftest import BASE, RecordFactory
 from webwarden.audit.chain import START, append
+from webwarden.audit.record import AuditRecord
 from webwarden.audit.squid_log import SquidAccessLog, format_line
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # BASE starts at 2024-05-01T10:00:00.123456Z (1714557600.123456) and lasts 180.25 ms, so
 # Squid's end-of-transaction stamp is 1714557600.303.
@@ -110,3 +118,37 @@ def test_reopen_follows_rotation(tmp_path: Path) -> None:
     sink.close()
     assert len(path.read_text().splitlines()) == 1
     assert len((tmp_path / "access.log.1").read_text().splitlines()) == 1
+
+
+def _reference_end_time(record: AuditRecord) -> str:
+    # Squid's %ts.%03tu of the end of the transaction, by datetime arithmetic.
+    since = record.time + timedelta(milliseconds=record.duration_ms) - EPOCH
+    return f"{since.days * 86400 + since.seconds}.{since.microseconds // 1000:03d}"
+
+
+def _reference_url(url: str) -> str:
+    return re.sub(r"[^\x21-\x7e]", lambda m: "".join(f"%{b:02X}" for b in m[0].encode()), url)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(-(10**15), 10**15),
+    st.floats(0, 10**9, allow_nan=False),
+    st.text(max_size=30),
+)
+def test_time_stamp_and_url_as_by_the_book(offset_us: int, duration_ms: float, url: str) -> None:
+    record = replace(
+        BASE,
+        time=EPOCH + timedelta(microseconds=offset_us) + timedelta(days=10_000),
+        duration_ms=duration_ms,
+        url=url,
+    )
+    line = format_line(record)
+    assert line.startswith(f"{_reference_end_time(record)} ")
+    assert f" GET {_reference_url(url) or '-'} alice " in line
+
+
+def test_unicode_separators_cannot_split_a_line(record: RecordFactory) -> None:
+    line = format_line(record(url="http://h.example/a\u2028b\u0085c\u00e9"))
+    assert line.split()[6] == "http://h.example/a%E2%80%A8b%C2%85c%C3%A9"
+    assert len(line.split()) == 10

@@ -200,14 +200,14 @@ def test_database_that_cannot_keep_up(
 ) -> None:
     release = threading.Event()
     started = threading.Event()
-    real_insert = audit_log.insert_rows
+    real_insert = audit_log.insert_raw_rows
 
-    def slow_insert(e: Engine, rows: Sequence[audit_log.Row]) -> None:
+    def slow_insert(e: Engine, rows: Sequence[audit_log.RawRow]) -> None:
         started.set()
         release.wait(timeout=10)
         real_insert(e, rows)
 
-    monkeypatch.setattr(db_sink.audit_log, "insert_rows", slow_insert)
+    monkeypatch.setattr(db_sink.audit_log, "insert_raw_rows", slow_insert)
     sink = DatabaseSink(engine, queue_size=1, put_timeout=0.05)
     writer = AuditWriter([sink], chain=CHAIN)
     writer.write(record())

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from webwarden.store import audit_log, make_engine
+from webwarden.store.tables import JSON_COLUMNS
 
 T0 = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
 
@@ -76,3 +78,41 @@ def test_a_seq_is_stored_once_per_chain(engine: Engine) -> None:
         audit_log.insert_rows(engine, [row("a", 2), row("a", 1)])
     # All or nothing: seq 2 of the failed batch is not there either.
     assert audit_log.count_rows(engine) == 1
+
+
+def as_raw(row: dict[str, Any]) -> audit_log.RawRow:
+    values = dict(row, time=audit_log.raw_time(row["time"]))
+    for name in JSON_COLUMNS:
+        values[name] = json.dumps(row[name], ensure_ascii=False, separators=(",", ":"))
+    return tuple(values[name] for name in audit_log.RAW_COLUMNS)
+
+
+def test_raw_rows_store_what_rows_store(tmp_path: Path) -> None:
+    # The fast path for SQLite must leave the same values behind as SQLAlchemy's insert.
+    rows = [row("a", 1), row("a", 2, minutes=3)]
+    rows[1].update(categories=["b", "ä"], person=None, time=T0 + timedelta(microseconds=7))
+    stored = []
+    for name, insert in (
+        ("core", audit_log.insert_rows),
+        ("raw", lambda e, r: audit_log.insert_raw_rows(e, [as_raw(x) for x in r])),
+    ):
+        engine = make_engine(f"sqlite:///{tmp_path / name}.db")
+        insert(engine, rows)
+        with engine.connect() as conn:
+            times = conn.execute(text("SELECT time FROM audit_records ORDER BY seq")).scalars()
+            stored.append((list(audit_log.chain_rows(engine, "a")), list(times)))
+        engine.dispose()
+    assert stored[0] == stored[1]
+    assert stored[0][0] == rows
+
+
+def test_raw_rows_are_converted_for_other_databases() -> None:
+    original = row("a", 1, minutes=2)
+    assert audit_log._cooked(as_raw(original)) == original
+
+
+def test_raw_time_is_utc() -> None:
+    berlin = timezone(timedelta(hours=2))
+    assert audit_log.raw_time(datetime(2024, 5, 1, 12, 0, tzinfo=berlin)) == (
+        "2024-05-01 10:00:00.000000"
+    )
