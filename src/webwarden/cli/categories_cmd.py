@@ -140,6 +140,8 @@ def _guarded(command: Handler) -> Handler:
     def run(args: argparse.Namespace) -> int:
         try:
             return command(args)
+        except BrokenPipeError:
+            raise  # the reader went away (`| head`): not an error worth a message
         except (CategoryError, _CommandError, CategoryNameError, OSError) as error:
             print(
                 f"webwarden categories {args.categories_command}: error: {error}", file=sys.stderr
