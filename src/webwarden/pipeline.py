@@ -137,32 +137,66 @@ def identify(snapshot: Snapshot, txn: Transaction, proxy_authorization: str | No
     txn.device = snapshot.directory.device_for_address(txn.client_address)
 
 
+_AUTH_STATUS = {status.value: status for status in AuthStatus}
+
+
+class Devices:
+    """The directory's device for each client address, kept for one snapshot and shared by
+    every connection of a worker: a connection-close client would otherwise parse its
+    address once per request. Addresses are not secrets; credentials are never kept here."""
+
+    __slots__ = ("_devices", "_limit", "_snapshot")
+
+    def __init__(self, limit: int = 65536) -> None:
+        self._snapshot: Snapshot | None = None
+        self._devices: dict[str, Device] = {}
+        self._limit = limit
+
+    def device(self, snapshot: Snapshot, address: str) -> Device:
+        if snapshot is not self._snapshot:
+            self._snapshot = snapshot
+            self._devices = {}
+        device = self._devices.get(address)
+        if device is None:
+            device = snapshot.directory.device_for_address(address)
+            if len(self._devices) >= self._limit:
+                self._devices.clear()
+            self._devices[address] = device
+        return device
+
+
 class Identities:
     """What `identify` found for one client connection, kept while the snapshot and the
     Proxy-Authorization value stay the same: the answer would be the same (the directory
     is immutable and verification deterministic), and a keep-alive connection sends the
     same credentials with every request."""
 
-    __slots__ = ("_auth", "_device", "_header", "_snapshot", "_status")
+    __slots__ = ("_auth", "_device", "_devices", "_header", "_snapshot", "_status")
 
-    def __init__(self) -> None:
+    def __init__(self, devices: Devices | None = None) -> None:
         self._snapshot: Snapshot | None = None
         self._header: str | None = None
         self._auth: Principal | None = None
         self._status = AuthStatus.MISSING
         self._device: Device | None = None
+        self._devices = devices
 
     def identify(self, snapshot: Snapshot, txn: Transaction, header: str | None) -> None:
         if snapshot is not self._snapshot:
             self._snapshot = snapshot
-            self._device = snapshot.directory.device_for_address(txn.client_address)
+            devices = self._devices
+            self._device = (
+                devices.device(snapshot, txn.client_address)
+                if devices is not None
+                else snapshot.directory.device_for_address(txn.client_address)
+            )
             self._header = None
             self._status = AuthStatus.MISSING
         if header != self._header or self._status is AuthStatus.MISSING:
             result = snapshot.authenticator.authenticate(header)
             self._header = header
             self._auth = result.principal
-            self._status = AuthStatus(result.status)
+            self._status = _AUTH_STATUS[result.status]
         assert self._device is not None
         txn.principal = self._auth
         txn.auth_status = self._status
@@ -212,19 +246,17 @@ def categorise_and_decide(snapshot: Snapshot, txn: Transaction) -> Decision:
     `policy.cache`). The decision gets this transaction's id either way."""
     memo = snapshot.decisions
     dest = txn.destination
-    if memo is None or dest is None or snapshot.grants_for(txn):
+    if memo is None or dest is None or (snapshot.grants and snapshot.grants_for(txn)):
         categorise(snapshot, txn)
         return decide_request(snapshot, txn)
     cached = memo.decide_request(
         txn.principal, txn.device, txn.method, dest.scheme, dest.host, dest.port, dest.path,
         txn.at.timestamp(),
     )
-    categories = cached.categories
-    txn.categories = categories
+    categories = txn.categories = cached.categories
     if categories:
         txn.destination = Destination(dest.scheme, dest.host, dest.port, dest.path, categories)
-    decision = with_id(cached, txn.id)
-    txn.decision = decision
+    decision = txn.decision = with_id(cached, txn.id)
     return decision
 
 

@@ -67,6 +67,26 @@ def test_identify(snapshot: pipeline.Snapshot) -> None:
     assert other.device.id == "unregistered"
 
 
+def test_identities_answer_what_identify_answers(snapshot: pipeline.Snapshot) -> None:
+    """Per connection (credentials) and per worker (devices), the kept answers are the
+    answers `identify` gives, and a new snapshot is asked afresh."""
+    devices = pipeline.Devices()
+    for client, auth in (("127.0.0.1", BASIC_PC1001), ("127.0.0.8", None),
+                         ("127.0.0.1", "Basic bm9ib2R5OngK"), ("::1", BASIC_PC1001)):
+        connection = pipeline.Identities(devices)
+        for _ in range(2):
+            kept, plain = transaction(client=client), transaction(client=client)
+            connection.identify(snapshot, kept, auth)
+            pipeline.identify(snapshot, plain, auth)
+            assert (kept.principal, kept.auth_status, kept.device) == (
+                plain.principal, plain.auth_status, plain.device
+            )
+    other = pipeline.Snapshot.build(snapshot.policy, snapshot.directory, snapshot.categories)
+    assert devices.device(other, "127.0.0.1") is snapshot.directory.device_for_address(
+        "127.0.0.1"
+    )
+
+
 def test_allowed_blocked_and_notice(snapshot: pipeline.Snapshot) -> None:
     allowed = run(snapshot, transaction())
     assert allowed.effect is Effect.ALLOW and allowed.id == "t-1"

@@ -29,6 +29,9 @@ class RecordWriter(Protocol):
     def write(self, record: AuditRecord) -> object: ...
 
 
+_NO_REASON = frozenset({Outcome.FORWARDED, Outcome.TUNNELLED})
+
+
 def deciding_decision(txn: Transaction) -> Decision | None:
     """The decision the record shows: a blocking content decision, else the request one."""
     content = txn.content_decision
@@ -39,18 +42,20 @@ def deciding_decision(txn: Transaction) -> Decision | None:
 
 def to_record(txn: Transaction) -> AuditRecord:
     decision = deciding_decision(txn)
-    duration_ms = txn.timings.duration * 1000.0
+    timings = txn.timings
+    duration_ms = max(0.0, timings.finished - timings.started) * 1000.0 if timings.finished else 0.0
     person = txn.principal.id if txn.principal is not None else None
     hierarchy = txn.upstream_address or NO_UPSTREAM
     reason = txn.error
-    if not reason and txn.outcome not in (Outcome.FORWARDED, Outcome.TUNNELLED, None):
-        reason = txn.outcome.value
+    outcome = txn.outcome
+    if not reason and outcome is not None and outcome not in _NO_REASON:
+        reason = str(outcome)
     url = txn.url or "error:invalid-request"
     if decision is None:
         # Refused before any policy decision (malformed request, closed port, audit down):
         # recorded as a block by the gateway itself, with the reason. The gateway's own
         # pages (notice acceptance) forward nothing and are recorded as allowed.
-        own_page = txn.outcome in (Outcome.LOCAL, Outcome.CONSENT_RECORDED)
+        own_page = outcome in (Outcome.LOCAL, Outcome.CONSENT_RECORDED)
         return AuditRecord(
             time=txn.at,
             client=txn.client_address,

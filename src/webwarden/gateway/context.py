@@ -20,7 +20,7 @@ from webwarden.gateway.pages import Pages
 from webwarden.gateway.resolver import Resolver
 from webwarden.gateway.upstream import UpstreamPool
 from webwarden.model.transaction import Transaction
-from webwarden.pipeline import Snapshot
+from webwarden.pipeline import Devices, Snapshot
 
 if TYPE_CHECKING:
     from webwarden.gateway.proxy import ProxyConnection
@@ -62,6 +62,7 @@ class WorkerContext:
         self.guard = guard
         self.resolver = Resolver(guard)
         self.pool = UpstreamPool()
+        self.devices = Devices()
         self.pages = Pages()
         self.connections: set[ProxyConnection] = set()
         self.draining = False

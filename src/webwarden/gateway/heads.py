@@ -34,6 +34,9 @@ IDENTIFYING = frozenset(
     }
 )
 _NEVER_FORWARDED = HOP_BY_HOP | {b"content-length", b"host", b"expect"}
+_VIA = frozenset({b"via"})
+_RESPONSE_DROPPED = HOP_BY_HOP | {b"content-length"}
+_COVERT_LOOK = IDENTIFYING | {b"referer"}
 
 REASONS = {s.value: s.phrase.encode("ascii") for s in HTTPStatus}
 
@@ -51,8 +54,31 @@ def _same_site(referer: bytes, host: str) -> bool:
 def upstream_request_head(
     req: RequestHead, target: Target, *, covert: bool, body: str
 ) -> bytes:
-    """The head sent to the origin. `body` is "none", "length" or "chunked"."""
-    dropped = _NEVER_FORWARDED | req.connection_tokens
+    """The head sent to the origin. `body` is "none", "length" or "chunked". The client's
+    field lines are forwarded as they came, in their order, except those never forwarded."""
+    dropped = _NEVER_FORWARDED | req.connection_tokens if req.connection_tokens else (
+        _NEVER_FORWARDED
+    )
+    # Lines that need a second look: Via (merged into the gateway's own) and, covert, the
+    # identifying ones and Referer (kept only when same-site).
+    look = _COVERT_LOOK if covert else _VIA
+    raw = req.raw
+    kept: list[bytes] = []
+    via: list[bytes] = []
+    names = req.field_names
+    if names:
+        lines = raw[raw.find(b"\r\n") + 2 : -4].split(b"\r\n")
+        for name, line in zip(names, lines, strict=True):
+            if name in dropped:
+                continue
+            if name in look:
+                value = line.partition(b":")[2].strip(b" \t")
+                if name == b"via":
+                    via.append(value)
+                    continue
+                if name != b"referer" or not _same_site(value, target.host):
+                    continue
+            kept.append(line)
     parts = [
         req.method.encode("ascii"),
         b" ",
@@ -61,19 +87,9 @@ def upstream_request_head(
         target.authority.encode("ascii"),
         b"\r\n",
     ]
-    via: list[bytes] = []
-    for h in req.headers:
-        name = h.name
-        if name in dropped:
-            continue
-        if name == b"via":
-            via.append(h.value)
-            continue
-        if covert and (name in IDENTIFYING or (name == b"referer" and not _same_site(
-            h.value, target.host
-        ))):
-            continue
-        parts.append(h.line)
+    if kept:
+        kept.append(b"")
+        parts.append(b"\r\n".join(kept))
     if not covert:
         via.append(VIA)
         parts += (b"Via: ", b", ".join(via), b"\r\n")
@@ -97,15 +113,17 @@ def client_response_head(
 ) -> tuple[bytes, str]:
     """The head sent to the client for an origin's response, and how the body is framed
     towards the client: "length" (as the origin said), "chunked", "close" or "none"."""
-    dropped = set(HOP_BY_HOP)
-    dropped.add(b"content-length")
-    content_length = b""
-    via: list[bytes] = []
-    for name, value in headers:
-        if name == b"connection":
-            dropped.update(t.strip().lower() for t in value.split(b","))
-        elif name == b"content-length":
-            content_length = value
+    fields = dict(headers)  # the last value of each name
+    dropped = _RESPONSE_DROPPED
+    if b"connection" in fields:
+        tokens = {
+            t.strip().lower()
+            for name, value in headers
+            if name == b"connection"
+            for t in value.split(b",")
+        }
+        dropped = dropped | tokens
+    content_length = fields.get(b"content-length", b"")
     if framing == "length" and not content_length.strip().isdigit():
         framing = "close"
     out_framing = framing
@@ -115,18 +133,27 @@ def client_response_head(
         keep_alive = False
     parts = [b"HTTP/1.1 ", str(status).encode("ascii"), b" ", reason or REASONS.get(status, b""),
              b"\r\n"]
-    for name, value in headers:
-        if name in dropped:
-            continue
-        if name == b"via":
-            via.append(value)
-            continue
-        if covert and name in IDENTIFYING:
-            continue
-        parts += (name, b": ", value, b"\r\n")
-    if not covert:
-        via.append(VIA)
-        parts += (b"via: ", b", ".join(via), b"\r\n")
+    if not covert and b"via" not in fields:
+        # The usual case: every field passes as it is but the hop-by-hop ones.
+        lines = [b": ".join(field) for field in headers if field[0] not in dropped]
+        if lines:
+            lines.append(b"")
+            parts.append(b"\r\n".join(lines))
+        parts.append(b"via: " + VIA + b"\r\n")
+    else:
+        via: list[bytes] = []
+        for name, value in headers:
+            if name in dropped:
+                continue
+            if name == b"via":
+                via.append(value)
+                continue
+            if covert and name in IDENTIFYING:
+                continue
+            parts += (name, b": ", value, b"\r\n")
+        if not covert:
+            via.append(VIA)
+            parts += (b"via: ", b", ".join(via), b"\r\n")
     if framing == "length" or (framing == "none" and content_length):
         parts += (b"content-length: ", content_length.strip(), b"\r\n")
     elif out_framing == "chunked":

@@ -3,10 +3,10 @@
 Requests are parsed here rather than by httptools because a proxy must *refuse* an
 ambiguous request, never normalise it, and must know exactly where one request ends and the
 next pipelined one begins. One regular expression validates the whole head in C; the rest
-is splitting. Anything the grammar does not allow is a 400: obsolete line folding, bare CR
-or LF, control characters, whitespace before the colon, a Transfer-Encoding other than
-`chunked`, Transfer-Encoding together with Content-Length, a repeated or non-numeric
-Content-Length, a repeated or missing Host.
+is reading it in place (see `RequestHead`). Anything the grammar does not allow is a 400:
+obsolete line folding, bare CR or LF, control characters, whitespace before the colon, a
+Transfer-Encoding other than `chunked`, Transfer-Encoding together with Content-Length, a
+repeated or non-numeric Content-Length, a repeated or missing Host.
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ _FIELD_LINE = _TCHAR + rb"+:[\t \x21-\x7e\x80-\xff]*\r\n"
 _HEAD_RE = re.compile(_REQUEST_LINE + rb"(?:" + _FIELD_LINE + rb")*\r\n")
 _DIGITS_RE = re.compile(rb"[0-9]{1,18}")
 
-_FRAMING_INITIALS = b"cth"  # content-length, transfer-encoding, host
-
 HOP_BY_HOP = frozenset(
     {
         b"connection",
@@ -42,6 +40,14 @@ HOP_BY_HOP = frozenset(
 )
 
 
+# Where a field starts in a lower-cased head, for the names the gateway looks up.
+_MARKERS = {
+    name: b"\n" + name + b":"
+    for name in (b"host", b"proxy-authorization", b"expect", b"content-length",
+                 b"transfer-encoding", b"connection", b"proxy-connection")
+}
+
+
 class HttpError(Exception):
     """A request the gateway refuses: the status to answer and a reason for people."""
 
@@ -52,8 +58,7 @@ class HttpError(Exception):
 
 
 class Header(NamedTuple):
-    """One field line: lower-cased name, trimmed value, and the raw line for forwarding.
-    (A named tuple: one is made per header line, and tuples are the cheapest to make.)"""
+    """One field line: lower-cased name, trimmed value, and the raw line for forwarding."""
 
     name: bytes
     value: bytes
@@ -63,33 +68,68 @@ class Header(NamedTuple):
 @dataclass(slots=True)
 class RequestHead:
     """A validated request head. `content_length` is None when there is no body or the body
-    is chunked (`chunked` True). Treated as immutable once parsed."""
+    is chunked (`chunked` True). Treated as immutable once parsed.
+
+    The fields stay in `raw`, the head as received: the hot path needs only a few of them
+    (framing, Host, Proxy-Authorization) and forwards most lines unchanged, so lines are
+    not split into objects. `lower` is `raw` in lower case (same offsets): a field named
+    `n` starts wherever `\\n` + n + `:` occurs in it, since a validated head has no LF but
+    at line ends and no white space before a colon. `field_names` are the lower-case names
+    of the field lines in order, `names` the same as a set."""
 
     method: str
     target: str
     version: tuple[int, int]
-    headers: tuple[Header, ...]
+    raw: bytes
+    lower: bytes
+    field_names: list[bytes]
+    names: frozenset[bytes]
     content_length: int | None
     chunked: bool
     host: str | None
     keep_alive: bool
-    size: int
+    connection_tokens: frozenset[bytes]
+
+    @property
+    def size(self) -> int:
+        return len(self.raw)
 
     def get(self, name: bytes) -> bytes | None:
         """The value of the first header called `name` (lower case), or None."""
-        for h in self.headers:
-            if h.name == name:
-                return h.value
-        return None
+        if name not in self.names:
+            return None
+        marker = _MARKERS.get(name) or b"\n" + name + b":"
+        raw = self.raw
+        start = self.lower.find(marker) + len(marker)
+        return raw[start : raw.find(b"\r\n", start)].strip(b" \t")
+
+    def values(self, name: bytes) -> list[bytes]:
+        """The values of every header called `name` (lower case), in order."""
+        found: list[bytes] = []
+        if name not in self.names:
+            return found
+        marker = b"\n" + name + b":"
+        raw, at = self.raw, self.lower.find(marker)
+        while at >= 0:
+            start = at + len(marker)
+            end = raw.find(b"\r\n", start)
+            found.append(raw[start:end].strip(b" \t"))
+            at = self.lower.find(marker, end)
+        return found
+
+    @property
+    def headers(self) -> tuple[Header, ...]:
+        """Every field line, split (for pages and tests; the hot path does not need it)."""
+        out: list[Header] = []
+        first = self.raw.find(b"\r\n") + 2
+        for line in self.raw[first:-4].split(b"\r\n") if len(self.raw) > first + 2 else ():
+            name, _, value = line.partition(b":")
+            out.append(Header(name.lower(), value.strip(b" \t"), line + b"\r\n"))
+        return tuple(out)
 
     @property
     def has_body(self) -> bool:
         return self.chunked or bool(self.content_length)
-
-    @property
-    def connection_tokens(self) -> frozenset[bytes]:
-        """Tokens of Connection (and the obsolete Proxy-Connection), lower case."""
-        return _connection_tokens(self.headers)
 
 
 def find_head_end(buffer: bytes | bytearray, start: int = 0) -> int:
@@ -123,6 +163,14 @@ def skip_leading_blank_lines(buffer: bytearray) -> None:
         del buffer[:n]
 
 
+_VERSIONS = {(b"1", b"0"): (1, 0), (b"1", b"1"): (1, 1)}
+_METHODS = {m.encode("ascii"): m for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT",
+                                           "OPTIONS", "PATCH", "TRACE")}
+# Field names of a lower-cased head: every line start, up to the colon.
+_NAMES_RE = re.compile(rb"\n([^:]+):")
+_NO_TOKENS: frozenset[bytes] = frozenset()
+
+
 def parse_request_head(head: bytes) -> RequestHead:
     """Parse one complete head (request line to blank line inclusive) or raise HttpError."""
     line_end = head.find(b"\r\n")
@@ -133,71 +181,52 @@ def parse_request_head(head: bytes) -> RequestHead:
     match = _HEAD_RE.fullmatch(head)
     if match is None:
         raise HttpError(400, _diagnose(head))
-    method = match.group(1).decode("ascii")
-    target = match.group(2).decode("ascii")
-    version = (int(match.group(3)), int(match.group(4)))
-    if version[0] != 1:
-        raise HttpError(505, "Only HTTP/1.0 and HTTP/1.1 are spoken here.")
-    headers: list[Header] = []
-    content_lengths: list[bytes] = []
-    transfer_encodings: list[bytes] = []
-    hosts: list[bytes] = []
-    for line in head[line_end + 2 : -4].split(b"\r\n") if len(head) > line_end + 4 else ():
-        name, _, value = line.partition(b":")
-        name = name.lower()
-        value = value.strip(b" \t")
-        if name[0] not in _FRAMING_INITIALS:
-            pass
-        elif name == b"content-length":
-            content_lengths.append(value)
-        elif name == b"transfer-encoding":
-            transfer_encodings.append(value)
-        elif name == b"host":
-            hosts.append(value)
-        headers.append(Header(name, value, line + b"\r\n"))
-    content_length: int | None = None
-    chunked = False
-    if transfer_encodings:
-        if content_lengths:
+    raw_method, raw_target, major, minor = match.group(1, 2, 3, 4)
+    version = _VERSIONS.get((major, minor))
+    if version is None:
+        version = (int(major), int(minor))
+        if version[0] != 1:
+            raise HttpError(505, "Only HTTP/1.0 and HTTP/1.1 are spoken here.")
+    method = _METHODS.get(raw_method) or raw_method.decode("ascii")
+    lower = head.lower()
+    found = _NAMES_RE.findall(lower, line_end)
+    names = frozenset(found)
+    req = RequestHead(method, raw_target.decode("ascii"), version, head, lower, found, names,
+                      None, False, None, True, _NO_TOKENS)
+    if b"transfer-encoding" in names:
+        if b"content-length" in names:
             raise HttpError(400, "Transfer-Encoding and Content-Length together are refused.")
         if version < (1, 1):
             raise HttpError(400, "Transfer-Encoding is not allowed in an HTTP/1.0 request.")
-        if len(transfer_encodings) != 1 or transfer_encodings[0].lower() != b"chunked":
+        encodings = req.values(b"transfer-encoding")
+        if len(encodings) != 1 or encodings[0].lower() != b"chunked":
             raise HttpError(400, "The only Transfer-Encoding accepted is 'chunked'.")
-        chunked = True
-    elif content_lengths:
-        if len(content_lengths) != 1:
+        req.chunked = True
+    elif b"content-length" in names:
+        lengths = req.values(b"content-length")
+        if len(lengths) != 1:
             raise HttpError(400, "Content-Length is repeated.")
-        if _DIGITS_RE.fullmatch(content_lengths[0]) is None:
+        if _DIGITS_RE.fullmatch(lengths[0]) is None:
             raise HttpError(400, "Content-Length is not a decimal number.")
-        content_length = int(content_lengths[0])
-    if len(hosts) > 1:
-        raise HttpError(400, "Host is repeated.")
-    if not hosts and version >= (1, 1):
+        req.content_length = int(lengths[0])
+    if b"host" in names:
+        if found.count(b"host") > 1:
+            raise HttpError(400, "Host is repeated.")
+        host = req.get(b"host")
+        assert host is not None
+        req.host = host.decode("latin-1")
+    elif version >= (1, 1):
         raise HttpError(400, "An HTTP/1.1 request must carry a Host header.")
-    host = hosts[0].decode("latin-1") if hosts else None
-    tokens = _connection_tokens(headers)
-    keep_alive = b"close" not in tokens if version >= (1, 1) else b"keep-alive" in tokens
-    return RequestHead(
-        method=method,
-        target=target,
-        version=version,
-        headers=tuple(headers),
-        content_length=content_length,
-        chunked=chunked,
-        host=host,
-        keep_alive=keep_alive,
-        size=len(head),
-    )
-
-
-def _connection_tokens(headers: list[Header] | tuple[Header, ...]) -> frozenset[bytes]:
-    tokens: set[bytes] = set()
-    for h in headers:
-        if h.name in (b"connection", b"proxy-connection"):
-            tokens.update(t.strip().lower() for t in h.value.split(b","))
-    tokens.discard(b"")
-    return frozenset(tokens)
+    if b"connection" in names or b"proxy-connection" in names:
+        tokens: set[bytes] = set()
+        for name in (b"connection", b"proxy-connection"):
+            for value in req.values(name):
+                tokens.update(t.strip() for t in value.lower().split(b","))
+        tokens.discard(b"")
+        req.connection_tokens = frozenset(tokens)
+    tokens_ = req.connection_tokens
+    req.keep_alive = b"close" not in tokens_ if version >= (1, 1) else b"keep-alive" in tokens_
+    return req
 
 
 def _diagnose(head: bytes) -> str:

@@ -75,19 +75,25 @@ class GatewayMetrics:
         decision = (
             content if content is not None and content.effect is Effect.BLOCK else txn.decision
         )
-        effect = decision.effect.value if decision is not None else "none"
-        self._by_outcome[(effect, txn.outcome.value if txn.outcome is not None else "none")] += 1
+        # Enum members are the keys (StrEnum: a member is its value as a string); `.value`
+        # costs a property lookup per call.
+        effect: str = decision.effect if decision is not None else "none"
+        outcome: str = txn.outcome if txn.outcome is not None else "none"
+        self._by_outcome[(effect, outcome)] += 1
         if decision is not None:
+            by_category = self._by_category
             if decision.categories:
                 for category in decision.categories:
-                    self._by_category[(category, effect)] += 1
+                    by_category[(category, effect)] += 1
             else:
-                self._by_category[("none", effect)] += 1
-        duration = txn.timings.duration
+                by_category[("none", effect)] += 1
+        timings = txn.timings
+        duration = max(timings.finished - timings.started, 0.0) if timings.finished else 0.0
         self._latency_counts[bisect_left(LATENCY_BUCKETS, duration)] += 1
         self._latency_sum += duration
-        self._bytes_in += txn.bytes.from_client
-        self._bytes_out += txn.bytes.to_client
+        counts = txn.bytes
+        self._bytes_in += counts.from_client
+        self._bytes_out += counts.to_client
 
     def connection_opened(self) -> None:
         self._connections += 1
@@ -98,10 +104,10 @@ class GatewayMetrics:
     def flush(self) -> None:
         """Hand the sums since the last flush to prometheus_client."""
         for (effect, outcome), n in self._by_outcome.items():
-            self.requests.labels(effect, outcome).inc(n)
+            self.requests.labels(str(effect), str(outcome)).inc(n)
         self._by_outcome.clear()
         for (category, effect), n in self._by_category.items():
-            self.requests_by_category.labels(category, effect).inc(n)
+            self.requests_by_category.labels(category, str(effect)).inc(n)
         self._by_category.clear()
         if self._bytes_in:
             self.bytes.labels("from_client").inc(self._bytes_in)

@@ -76,19 +76,25 @@ PENDING_BODY_LIMIT = 256 * 1024
 
 CONTINUE_100 = b"HTTP/1.1 100 Continue\r\n\r\n"
 ESTABLISHED = b"HTTP/1.1 200 Connection established\r\n\r\n"
+_VERSION_TEXT = {(1, minor): f"1.{minor}" for minor in range(10)}
 REQUEST_TIMEOUT = local_response(
     408, b"The request did not arrive in time.\n", content_type=b"text/plain", keep_alive=False
 )
 
 
-def _filename(path: str, headers: list[tuple[bytes, bytes]]) -> str | None:
-    for name, value in headers:
-        if name == b"content-disposition":
-            text = value.decode("latin-1")
-            for part in text.split(";"):
-                key, _, val = part.strip().partition("=")
-                if key.lower() == "filename":
-                    return val.strip().strip('"') or None
+def _filename(
+    path: str, headers: list[tuple[bytes, bytes]], fields: dict[bytes, bytes] | None = None
+) -> str | None:
+    """The file name of a download: Content-Disposition's (the first), else the URL's last
+    path segment. `fields` (the headers by name), when given, saves the search."""
+    if fields is None or b"content-disposition" in fields:
+        for name, value in headers:
+            if name == b"content-disposition":
+                text = value.decode("latin-1")
+                for part in text.split(";"):
+                    key, _, val = part.strip().partition("=")
+                    if key.lower() == "filename":
+                        return val.strip().strip('"') or None
     last = path.split("?", 1)[0].rsplit("/", 1)[-1]
     return unquote(last) or None
 
@@ -105,7 +111,10 @@ class ProxyConnection(asyncio.Protocol):
         self.deadline_kind = NO_DEADLINE
         self.closed = False
         self._paused = 0
-        self.identities = Identities()
+        # Response bytes gathered while one read from the origin is handled, written to
+        # the client in one go (head and body in one writev, not a write each).
+        self._out: list[bytes] = []
+        self.identities = Identities(ctx.devices)
         self._reset()
 
     def _reset(self) -> None:
@@ -129,12 +138,14 @@ class ProxyConnection(asyncio.Protocol):
         self.out_framing = "none"
         self.response_head: tuple[int, bytes, list[tuple[bytes, bytes]]] | None = None
         self.holding = False
-        self.sniff_buf: bytearray | None = None
+        self.held: list[bytes] | None = None
+        self.held_bytes = 0
         self.limit: int | None = None
         self.counted = 0
         self.size_checked = False
         self.declared_size: int | None = None
         self.tunnel: TunnelUpstream | None = None
+        self.expect_continue = False
         self.client_eof = False
         self.upstream_eof = False
         self._local_body_waiter: asyncio.Future[None] | None = None
@@ -178,16 +189,29 @@ class ProxyConnection(asyncio.Protocol):
             self._close()
 
     def _data_received(self, data: bytes) -> None:
-        if self.state == TUNNEL:
+        state = self.state
+        if state == TUNNEL:
             self._tunnel_from_client(data)
             return
         buffer = self.buffer
+        if (
+            state == IDLE
+            and not buffer
+            and data.endswith(b"\r\n\r\n")
+            and data.find(b"\r\n\r\n") == len(data) - 4
+            and data[:2] != b"\r\n"
+            and not self.closed
+        ):
+            # One whole head and nothing after it (a client waiting for its answer, the
+            # usual case): straight to work, without going through the buffer.
+            self._start(data)
+            return
         buffer += data
-        if self.state == IDLE:
+        if state == IDLE:
             if self.deadline_kind == IDLE_DEADLINE:
                 self._set_deadline(HEAD_DEADLINE, self.ctx.config.timeouts.head)
             self._process()
-        elif self.state == BUSY:
+        elif state == BUSY:
             if (not self.body_done and self.body_pending is not None) or self._body_flowing():
                 self._feed_body()
             if len(buffer) > MAX_PIPELINED:
@@ -261,12 +285,33 @@ class ProxyConnection(asyncio.Protocol):
                 self.transport.resume_reading()
 
     def _write(self, data: bytes) -> None:
+        if self._out:
+            self._flush()
         if self.transport is not None and not self.closed:
             self.transport.write(data)
             if self.txn is not None:
                 self.txn.bytes.to_client += len(data)
 
+    def _queue(self, data: bytes) -> None:
+        """Send `data` to the client with the rest of what the current read produced."""
+        if self.transport is not None and not self.closed:
+            self._out.append(data)
+            if self.txn is not None:
+                self.txn.bytes.to_client += len(data)
+
+    def _flush(self) -> None:
+        out = self._out
+        if out:
+            self._out = []
+            transport = self.transport
+            if transport is not None and not self.closed:
+                if len(out) == 1:
+                    transport.write(out[0])
+                else:
+                    transport.writelines(out)
+
     def _close(self) -> None:
+        self._flush()
         self.state = CLOSED
         if self.transport is not None:
             self.transport.close()
@@ -314,7 +359,7 @@ class ProxyConnection(asyncio.Protocol):
 
     def _start(self, head: bytes) -> None:
         ctx = self.ctx
-        txn = Transaction(id=ctx.next_id(), at=ctx.now(), client_address=self.client_ip)
+        txn = Transaction(ctx.next_id(), ctx.now(), self.client_ip)
         txn.timings.started = time.monotonic()
         txn.bytes.from_client = len(head)
         self.txn = txn
@@ -322,10 +367,11 @@ class ProxyConnection(asyncio.Protocol):
         self.deadline_kind = NO_DEADLINE
         try:
             req = parse_request_head(head)
-            txn.method = req.method
-            txn.http_version = f"{req.version[0]}.{req.version[1]}"
-            target = parse_target(req.method, req.target)
-            check_host_header(target, req.host, req.method)
+            method = txn.method = req.method
+            txn.http_version = _VERSION_TEXT[req.version]
+            target = parse_target(method, req.target)
+            if req.host is not None and req.host != target.given_authority:
+                check_host_header(target, req.host, method)
         except HttpError as exc:
             self._refuse(exc)
             return
@@ -333,19 +379,21 @@ class ProxyConnection(asyncio.Protocol):
         self.target = target
         txn.destination = Destination(target.scheme, target.host, target.port, target.path)
         self.keep_alive = req.keep_alive and not ctx.draining
-        if req.has_body:
+        if req.chunked or req.content_length:
             self.body_done = False
             if req.chunked:
                 self.chunked = ChunkedDecoder()
             else:
                 self.body_left = req.content_length or 0
-        if req.method == "CONNECT" and req.has_body:
-            self._refuse(HttpError(400, "A CONNECT request cannot carry a body."))
-            return
-        expect = req.get(b"expect")
-        if expect is not None and expect.lower() != b"100-continue":
-            self._refuse(HttpError(417, "Only 'Expect: 100-continue' is understood."))
-            return
+            if method == "CONNECT":
+                self._refuse(HttpError(400, "A CONNECT request cannot carry a body."))
+                return
+        if b"expect" in req.names:
+            expect = req.get(b"expect")
+            if expect is None or expect.lower() != b"100-continue":
+                self._refuse(HttpError(417, "Only 'Expect: 100-continue' is understood."))
+                return
+            self.expect_continue = True
         snapshot = ctx.snapshot
         self.snapshot = snapshot
         if target.host == PAGES_HOST:
@@ -743,7 +791,7 @@ class ProxyConnection(asyncio.Protocol):
         elif req.content_length:
             body = "length"
         self.upstream_head = upstream_request_head(req, target, covert=txn.covert, body=body)
-        if req.get(b"expect") is not None and not self.body_done:
+        if self.expect_continue and not self.body_done:
             self._write(CONTINUE_100)
         decision = txn.decision
         assert decision is not None
@@ -864,13 +912,11 @@ class ProxyConnection(asyncio.Protocol):
         assert txn is not None and conn is not None and self.snapshot is not None
         txn.timings.response_started = time.monotonic()
         txn.status = status
-        declared_type = ""
-        declared_size: int | None = None
-        for name, value in headers:
-            if name == b"content-type":
-                declared_type = value.decode("latin-1")
-            elif name == b"content-length" and value.strip().isdigit():
-                declared_size = int(value)
+        fields = conn.fields
+        declared = fields.get(b"content-type")
+        declared_type = declared.decode("latin-1") if declared is not None else ""
+        length = fields.get(b"content-length")
+        declared_size = int(length) if length is not None and length.strip().isdigit() else None
         txn.response_type = declared_type.split(";", 1)[0].strip()
         self.declared_size = declared_size
         self.response_head = (status, reason, headers)
@@ -888,7 +934,8 @@ class ProxyConnection(asyncio.Protocol):
                 return
         if has_body and Obligation.INSPECT_DOWNLOADS in decision.obligations:
             self.holding = True
-            self.sniff_buf = bytearray()
+            self.held = []
+            self.held_bytes = 0
             return
         self._send_response_head()
 
@@ -910,16 +957,24 @@ class ProxyConnection(asyncio.Protocol):
         if self.out_framing == "close":
             self.keep_alive = False
         self.head_sent = True
-        self._write(head)
+        self._queue(head)
 
     def on_response_body(self, data: bytes) -> None:
         if self.holding:
-            assert self.sniff_buf is not None
-            self.sniff_buf += data
-            if len(self.sniff_buf) >= SNIFF_BYTES:
+            held = self.held
+            assert held is not None
+            held.append(data)
+            self.held_bytes += len(data)
+            if self.held_bytes >= SNIFF_BYTES:
                 self._release_held()
             return
         self._forward_body(data)
+
+    def on_upstream_read_done(self) -> None:
+        try:
+            self._flush()
+        except Exception:
+            self._crashed()
 
     def _forward_body(self, data: bytes) -> None:
         txn = self.txn
@@ -938,29 +993,30 @@ class ProxyConnection(asyncio.Protocol):
                 self._cut(f"the download passed {self.limit:,} bytes")
                 return
         txn.bytes.response_body += n
-        transport = self.transport
-        if transport is None or self.closed:
+        if self.transport is None or self.closed:
             return
         if self.out_framing == "chunked":
-            pieces = encode_chunk(data)
-            transport.writelines(pieces)
-            txn.bytes.to_client += n + len(pieces[0]) + 2
+            out = self._out
+            out += encode_chunk(data)
+            txn.bytes.to_client += n + len(out[-3]) + 2
         else:
-            transport.write(data)
+            self._out.append(data)
             txn.bytes.to_client += n
 
     def _release_held(self) -> None:
         """The first bytes are in: sniff the type, decide on the content, then either send
         the held head and bytes or the block page (nothing was sent yet)."""
-        txn, sniff_buf = self.txn, self.sniff_buf
-        assert txn is not None and sniff_buf is not None and self.snapshot is not None
+        txn, held = self.txn, self.held
+        assert txn is not None and held is not None and self.snapshot is not None
         assert self.response_head is not None and self.target is not None
         self.holding = False
-        self.sniff_buf = None
+        self.held = None
+        first = held[0] if len(held) == 1 else b"".join(held)
         headers = self.response_head[2]
-        filename = _filename(self.target.path, headers)
+        conn = self.upstream
+        filename = _filename(self.target.path, headers, conn.fields if conn is not None else None)
         try:
-            head = decoded_head(bytes(sniff_buf), headers, SNIFF_BYTES)
+            head = decoded_head(first, headers, SNIFF_BYTES)
             found = sniff(head, txn.response_type or None, filename)
         except Exception:  # fail closed: an inspection error blocks the download
             log.exception("file type inspection failed for %s", txn.url)
@@ -972,19 +1028,15 @@ class ProxyConnection(asyncio.Protocol):
             size=self.declared_size,
         )
         txn.content = content
-        if not content_may_block(self.snapshot, content):
-            self._send_response_head()
-            if sniff_buf:
-                self._forward_body(bytes(sniff_buf))
-            return
-        verdict = decide_content(self.snapshot, txn, content)
-        if verdict.effect is Effect.BLOCK:
-            declared = f", sent as {txn.response_type}" if txn.response_type else ""
-            self._refuse_download(verdict, f"{found.label} ({found.detail}{declared})")
-            return
+        if content_may_block(self.snapshot, content):
+            verdict = decide_content(self.snapshot, txn, content)
+            if verdict.effect is Effect.BLOCK:
+                declared = f", sent as {txn.response_type}" if txn.response_type else ""
+                self._refuse_download(verdict, f"{found.label} ({found.detail}{declared})")
+                return
         self._send_response_head()
-        if sniff_buf:
-            self._forward_body(bytes(sniff_buf))
+        if first:
+            self._forward_body(first)
 
     def _refuse_download(self, verdict: Decision, description: str) -> None:
         txn = self.txn
@@ -1022,7 +1074,8 @@ class ProxyConnection(asyncio.Protocol):
         if not self.head_sent:
             self._send_response_head()
         if self.out_framing == "chunked":
-            self._write(LAST_CHUNK)
+            self._queue(LAST_CHUNK)
+        self._flush()
         conn, self.upstream = self.upstream, None
         if conn is not None:
             if conn.reusable and self.body_done:
@@ -1137,6 +1190,8 @@ class ProxyConnection(asyncio.Protocol):
 
     def _end(self, outcome: Outcome, *, close: bool) -> None:
         """The transaction is over: record it, then close or wait for the next request."""
+        if self._out:
+            self._flush()
         txn = self.txn
         if txn is not None:
             txn.outcome = outcome

@@ -35,6 +35,8 @@ class ResponseSink(Protocol):
 
     def on_upstream_resume(self) -> None: ...
 
+    def on_upstream_read_done(self) -> None: ...
+
 
 PoolKey = tuple[str, int, bool]  # host, port, covert (covert traffic never shares a socket)
 
@@ -55,6 +57,7 @@ class UpstreamConnection(asyncio.Protocol):
         "body_framing",
         "closed",
         "connected",
+        "fields",
         "got_bytes",
         "head_request",
         "headers",
@@ -73,6 +76,9 @@ class UpstreamConnection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.sink: ResponseSink | None = None
         self.headers: list[tuple[bytes, bytes]] = []
+        # The response's fields by name, the last value of each (llhttp refuses repeated or
+        # conflicting framing fields, so for them the last is the only one).
+        self.fields: dict[bytes, bytes] = {}
         self._parser: httptools.HttpResponseParser | None = None
         self._status = 0
         self._reason = b""
@@ -111,8 +117,14 @@ class UpstreamConnection(asyncio.Protocol):
             # an error rather than a half-judged response.
             log.error("handling a response failed", exc_info=exc.__context__)
             self._fail(f"the gateway could not handle the response ({exc.__context__!r})")
+            return
         except httptools.HttpParserError as exc:
             self._fail(f"the origin sent a malformed response ({exc})")
+            return
+        sink = self.sink
+        if sink is not None:
+            # The response goes on: what this read produced goes to the client in one write.
+            sink.on_upstream_read_done()
 
     def eof_received(self) -> bool | None:
         # A body delimited by the connection closing ends here; otherwise connection_lost
@@ -163,15 +175,15 @@ class UpstreamConnection(asyncio.Protocol):
         if status < 200:
             # An interim response (103 Early Hints...): not forwarded; wait for the real one.
             return
-        framing = "close"
-        for name, _value in self.headers:
-            if name == b"transfer-encoding":
-                framing = "chunked"
-                break
-            if name == b"content-length":
-                framing = "length"
+        self.fields = fields = dict(self.headers)
         if self.head_request or status in (204, 304):
             framing = "none"
+        elif b"transfer-encoding" in fields:
+            framing = "chunked"
+        elif b"content-length" in fields:
+            framing = "length"
+        else:
+            framing = "close"
         self.body_framing = framing
         sink = self.sink
         assert sink is not None

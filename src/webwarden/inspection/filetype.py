@@ -20,6 +20,7 @@ How content and claims are reconciled:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Final
 
@@ -83,13 +84,18 @@ def _judged(match: Match, claims: list[tuple[str, str]]) -> FileType:
     return FileType(match.label, match.mime, detail, mismatch=bool(disagreeing))
 
 
+@functools.lru_cache(maxsize=1024)  # a site sends a handful of distinct Content-Types
+def _declared(declared_type: str | None) -> tuple[str, str | None]:
+    """The bare media type of a Content-Type and the label it claims."""
+    return media_type(declared_type), label_of_type(declared_type)
+
+
 def sniff(head: bytes, declared_type: str | None = None, filename: str | None = None) -> FileType:
     """The file type of a body from its first bytes, its Content-Type and its file name
     (from Content-Disposition or the URL path). Pure: no I/O, never raises on any input."""
     match = identify(head[:SNIFF_BYTES])
-    mime = media_type(declared_type)
+    mime, by_type = _declared(declared_type)
     claims: list[tuple[str, str]] = []
-    by_type = label_of_type(declared_type)
     if by_type is not None:
         claims.append((by_type, f"declared {mime}"))
     by_name = label_of_name(filename)

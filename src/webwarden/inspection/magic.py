@@ -221,32 +221,34 @@ def _web_binary(head: bytes) -> Match | None:
     return None
 
 
-# Checked before the text test: each is specific enough to stand on its own.
-_SIGNATURE_CHECKS: tuple[Callable[[bytes], Match | None], ...] = (
-    zip_type,
-    ole_type,
-    _pe,
-    _java_or_fat_macho,
-    riff_type,
-    iff_type,
-    iso_media_type,
-    ogg_type,
-    ebml_type,
-    _ar,
-    _bzip2,
-    _tar,
-    _swf,
-    _bmp,
-    _ico,
-    _web_binary,
+# Checked before the text test: each is specific enough to stand on its own. Each comes with
+# the first bytes it can match at all (None: any, its signature lies further in), so that
+# `identify` tries only the checks that could match; the order is what decides.
+_SIGNATURE_CHECKS: tuple[tuple[Callable[[bytes], Match | None], bytes | None], ...] = (
+    (zip_type, b"P"),
+    (ole_type, b"\xd0"),
+    (_pe, b"M"),
+    (_java_or_fat_macho, b"\xca"),
+    (riff_type, b"R"),
+    (iff_type, b"F"),
+    (iso_media_type, b"\x00"),
+    (ogg_type, b"O"),
+    (ebml_type, b"\x1a"),
+    (_ar, b"!"),
+    (_bzip2, b"B"),
+    (_tar, None),
+    (_swf, b"FCZ"),
+    (_bmp, b"B"),
+    (_ico, b"\x00"),
+    (_web_binary, b"\x00wO"),
 )
 # Checked only on binary data: short or offset signatures that text could imitate.
-_BINARY_CHECKS: tuple[Callable[[bytes], Match | None], ...] = (
-    _game_rom_headers,
-    _pdf_after_junk,
-    mpeg_audio_type,
-    mpeg_ts_type,
-    old_quicktime_type,
+_BINARY_CHECKS: tuple[tuple[Callable[[bytes], Match | None], bytes | None], ...] = (
+    (_game_rom_headers, None),
+    (_pdf_after_junk, None),
+    (mpeg_audio_type, b"\xff"),
+    (mpeg_ts_type, None),
+    (old_quicktime_type, None),
 )
 
 
@@ -270,7 +272,7 @@ def _text(head: bytes) -> Match | None:
     if text.startswith(b"#!"):
         return _shebang(text)
     start = text.lstrip(b"\t\n\x0c\r ")
-    if start.startswith(b"<?xml") or start.lower().startswith(b"<svg"):
+    if start.startswith(b"<?xml") or start[:4].lower() == b"<svg":
         if _SVG.search(start):
             return Match(IMAGE, "image/svg+xml", "SVG image")
         if _XHTML.search(start):
@@ -298,23 +300,46 @@ def _printable(magic: bytes) -> bool:
 _NEEDS_BINARY = frozenset(m for m, *_ in _PREFIXES if _printable(m) and m not in _TEXT_NATIVE)
 
 
+_Entry = tuple[bytes, str, str, str]
+_Check = Callable[[bytes], Match | None]
+
+
+def _by_first_byte(
+    checks: tuple[tuple[_Check, bytes | None], ...],
+) -> tuple[tuple[_Check, ...], ...]:
+    return tuple(
+        tuple(check for check, first in checks if first is None or byte in first)
+        for byte in range(256)
+    )
+
+
+# The same tables, split by the first byte of the head (order kept): a body is looked at
+# on every inspected response, and most first bytes rule out almost every signature.
+_PREFIXES_BY_FIRST: tuple[tuple[_Entry, ...], ...] = tuple(
+    tuple(entry for entry in _PREFIXES if entry[0][0] == byte) for byte in range(256)
+)
+_SIGNATURES_BY_FIRST = _by_first_byte(_SIGNATURE_CHECKS)
+_BINARY_BY_FIRST = _by_first_byte(_BINARY_CHECKS)
+
+
 def identify(head: bytes) -> Match:
     """What `head` (the first bytes of a body) is, by its content alone."""
     if not head:
         return EMPTY
-    for magic, label, mime, detail in _PREFIXES:
+    first = head[0]
+    for magic, label, mime, detail in _PREFIXES_BY_FIRST[first]:
         if head.startswith(magic):
             if magic in _NEEDS_BINARY and not is_binary(head[:1024]):
                 break
             return Match(label, mime, detail)
-    for check in _SIGNATURE_CHECKS:
+    for check in _SIGNATURES_BY_FIRST[first]:
         found = check(head)
         if found is not None:
             return found
     text = _text(head)
     if text is not None:
         return text
-    for check in _BINARY_CHECKS:
+    for check in _BINARY_BY_FIRST[first]:
         found = check(head)
         if found is not None:
             return found

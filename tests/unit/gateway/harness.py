@@ -33,6 +33,7 @@ class FakeTransport:
 
     def __init__(self, peer: tuple[str, int] = ("127.0.0.1", 50000)) -> None:
         self.written = bytearray()
+        self.writes = 0  # write and writelines calls: each is one system call on a socket
         self.closed = False
         self.paused = False
         self.peer = peer
@@ -45,9 +46,11 @@ class FakeTransport:
         pass
 
     def write(self, data: bytes) -> None:
+        self.writes += 1
         self.written += data
 
     def writelines(self, pieces: Iterable[bytes]) -> None:
+        self.writes += 1
         for piece in pieces:
             self.written += piece
 

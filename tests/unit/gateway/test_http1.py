@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from webwarden.gateway.http1 import (
     MAX_HEAD_BYTES,
@@ -135,3 +139,40 @@ def test_framing_helpers() -> None:
     end = find_head_end(buffer)
     assert buffer[end:] == b"rest"
     assert find_head_end(b"GET http://a/ HTTP/1.1\r\nHost: a\r\n") == -1
+
+
+FIELD_NAMES = [b"Host", b"Accept", b"X-Thing", b"Content-Length", b"Connection", b"Via",
+               b"Proxy-Connection", b"Cookie", b"HOST", b"accept", b"Referer", b"A-B.c~d"]
+field_value = st.binary(max_size=12).map(
+    lambda v: bytes(b for b in v if b == 9 or 0x20 <= b <= 0x7E or b >= 0x80)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(FIELD_NAMES), field_value), max_size=8),
+       st.sampled_from([b"HTTP/1.1", b"HTTP/1.0"]))
+def test_fields_are_read_as_written(fields: list[tuple[bytes, bytes]], version: bytes) -> None:
+    """Whatever lines a head carries, the parser sees exactly those fields."""
+    lines = [name + b":" + value for name, value in fields]
+    raw = head(*lines, start=b"GET http://a/ " + version)
+    hosts = [v for n, v in fields if n.lower() == b"host"]
+    lengths = [v.strip(b" \t") for n, v in fields if n.lower() == b"content-length"]
+    refused = (
+        len(hosts) > 1
+        or (not hosts and version == b"HTTP/1.1")
+        or len(lengths) > 1
+        or (len(lengths) == 1 and re.fullmatch(rb"[0-9]{1,18}", lengths[0]) is None)
+    )
+    if refused:
+        with pytest.raises(HttpError):
+            parse_request_head(raw)
+        return
+    req = parse_request_head(raw)
+    expected = [(n.lower(), v.strip(b" \t"), n + b":" + v + b"\r\n") for n, v in fields]
+    assert [tuple(h) for h in req.headers] == expected
+    assert req.field_names == [n for n, _, _ in expected]
+    for name in {n for n, _, _ in expected} | {b"absent"}:
+        values = [v for n, v, _ in expected if n == name]
+        assert req.values(name) == values
+        assert req.get(name) == (values[0] if values else None)
+    assert req.host == (hosts[0].strip(b" \t").decode("latin-1") if hosts else None)

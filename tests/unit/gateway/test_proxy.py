@@ -258,3 +258,46 @@ async def test_a_failing_stage_denies(tmp_path: Path) -> None:
     reply = t.client.take()
     assert reply.startswith(b"HTTP/1.1 500 ") and b"could not judge" in reply
     assert t.origin.take() == b""
+
+
+@run
+async def test_what_one_origin_read_brings_goes_out_in_one_write(tmp_path: Path) -> None:
+    t = Transcript(make_context(tmp_path))
+    for body, chunked in ((PAGE, False), (b"x" * 6000, False), (b"abc", True)):
+        t.send(request())
+        t.origin.take()
+        t.client.writes = 0
+        if chunked:
+            t.respond(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                      b"Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+        else:
+            t.respond(response(body))
+        reply = t.client.take()
+        assert t.client.writes == 1, (len(body), chunked)
+        assert reply.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert reply.endswith(b"3\r\nabc\r\n0\r\n\r\n" if chunked else body)
+
+
+@run
+async def test_a_head_is_not_held_back_for_a_later_read(tmp_path: Path) -> None:
+    """Bytes gathered during one read from the origin go out when that read is done, not
+    when the next one comes (a slow or streaming body must not hold back what is in)."""
+    writer = RecordingWriter()
+    t = Transcript(make_context(tmp_path, writer))
+    t.send(request(method=b"HEAD"))
+    t.origin.take()
+    t.respond(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 99\r\n\r\n")
+    assert t.client.take().startswith(b"HTTP/1.1 200 OK\r\n")
+    big = bytes(range(256)) * 20  # past the sniffing window
+    t = Transcript(t.ctx)  # a HEAD response leaves its origin connection unusable
+    t.send(request())
+    t.origin.take()
+    t.respond(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+              b"Content-Length: " + str(len(big) + 10).encode() + b"\r\n\r\n" + big)
+    first = t.client.take()
+    assert first.startswith(b"HTTP/1.1 200 OK\r\n") and first.endswith(big)
+    t.respond(b"0123456789")
+    assert t.client.take() == b"0123456789"
+    assert writer.records[-1].status == 200 and writer.records[-1].bytes_out == (
+        len(first) + 10
+    )
