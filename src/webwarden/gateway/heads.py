@@ -188,10 +188,12 @@ def local_response(
         b"\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n",
     ]
     if content_type.startswith(b"text/html"):
-        # Our pages need no script and load nothing from anywhere.
+        # Our pages need no script and load nothing from anywhere. No form-action: browsers
+        # apply it to the redirect after the notice's Accept form too, which would stop the
+        # person from getting back to the page they asked for.
         parts.append(
             b"Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; "
-            b"form-action http://webwarden.invalid; base-uri 'none'\r\n"
+            b"base-uri 'none'\r\n"
         )
     for name, value in extra or ():
         parts += (name, b": ", value, b"\r\n")

@@ -80,13 +80,6 @@ def test_notice_then_accept_then_bank_pages_load(open_page: PageOpener, sites: S
     assert (200, person) in [(e.status, e.user) for e in access_entries(gateway, tunnel)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=PlaywrightError,
-    reason="The notice page's Content-Security-Policy 'form-action http://webwarden.invalid' "
-    "also applies to the 303 that follows the accepted form, so Chromium blocks the way "
-    "back to the page asked for (net::ERR_ABORTED); the consent is recorded nonetheless.",
-)
 def test_accept_and_continue_lands_on_the_page_asked_for(open_page: PageOpener,
                                                          sites: Sites) -> None:
     page = open_page("insp3001")
