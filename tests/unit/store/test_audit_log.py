@@ -116,3 +116,14 @@ def test_raw_time_is_utc() -> None:
     assert audit_log.raw_time(datetime(2024, 5, 1, 12, 0, tzinfo=berlin)) == (
         "2024-05-01 10:00:00.000000"
     )
+
+
+def test_raw_rows_in_more_than_one_statement(tmp_path: Path) -> None:
+    # A batch larger than one multi-row statement holds is split, and every row lands once.
+    count = audit_log._ROWS_PER_STATEMENT * 2 + 7
+    engine = make_engine(f"sqlite:///{tmp_path / 'many.db'}")
+    audit_log.insert_raw_rows(engine, [as_raw(row("a", seq)) for seq in range(1, count + 1)])
+    with engine.connect() as conn:
+        seqs = conn.execute(text("SELECT seq FROM audit_records ORDER BY seq")).scalars().all()
+    engine.dispose()
+    assert seqs == list(range(1, count + 1))
