@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from webwarden.model.request import FILE_TYPES
+
 EXECUTABLE: Final = "executable"  # native programs, installers, shell scripts
 ACTIVE_CODE: Final = "active-code"  # Java, Flash, Windows script files, browser extensions
 ARCHIVE: Final = "archive"
@@ -16,9 +18,8 @@ TEXT: Final = "text"
 HTML: Final = "html"
 UNKNOWN: Final = "unknown"
 
-LABELS: Final = frozenset(
-    {EXECUTABLE, ACTIVE_CODE, ARCHIVE, AUDIO, VIDEO, IMAGE, DOCUMENT, GAME, TEXT, HTML, UNKNOWN}
-)
+# The vocabulary itself is the model's: policies are checked against the same set.
+LABELS: Final = FILE_TYPES
 
 # Labels whose claim is believed even when the bytes do not confirm it: a server that says
 # it sends a program is taken at its word.
