@@ -856,14 +856,23 @@ class ProxyConnection(asyncio.Protocol):
         )
         return None
 
-    async def _connect_and_send(self) -> None:
+    async def _addresses_for_current(self) -> tuple[Transaction, tuple[str, ...]] | None:
+        """The transaction under way and its checked addresses, or None when there is none,
+        resolution failed (the client has its answer), or the connection moved on meanwhile."""
         txn = self.txn
         if txn is None or self.closed:
-            return
+            return None
         addresses = await self._resolve()
         if addresses is None or self.closed or self.txn is not txn:
+            return None
+        return txn, addresses
+
+    async def _connect_and_send(self) -> None:
+        current = await self._addresses_for_current()
+        if current is None:
             return
-        assert self.target is not None and txn is not None
+        txn, addresses = current
+        assert self.target is not None
         key = (self.target.host, self.target.port, txn.covert)
         conn = await self._connect(addresses, functools.partial(UpstreamConnection, key))
         if conn is None:
@@ -1117,12 +1126,10 @@ class ProxyConnection(asyncio.Protocol):
 
     # ---------------------------------------------------------------- tunnels
     async def _open_tunnel(self) -> None:
-        txn = self.txn
-        if txn is None or self.closed:
+        current = await self._addresses_for_current()
+        if current is None:
             return
-        addresses = await self._resolve()
-        if addresses is None or self.closed or self.txn is not txn:
-            return
+        txn, addresses = current
         tunnel = await self._connect(addresses, lambda _address: TunnelUpstream())
         if tunnel is None:
             return
