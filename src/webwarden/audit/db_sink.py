@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
@@ -184,6 +184,26 @@ class DatabaseSink(AuditSink):
             self._wait_for_room()
         pending.append(row)
         self._handed_over += 1
+        if not self._wake.is_set():
+            self._wake.set()
+        if len(pending) >= self._batch_size and not self._hurry.is_set():
+            self._hurry.set()
+
+    def write_batch(self, batch: Sequence[EncodedEntry]) -> None:
+        if self._thread is None or len(batch) == 1:
+            for encoded in batch:
+                self.write_encoded(encoded)
+            return
+        if self._error is not None:
+            raise AuditSinkError(self._error)
+        if self._closed:
+            raise AuditSinkError(f"{self.name}: closed")
+        rows = [raw_row(encoded) for encoded in batch]
+        pending = self._pending
+        if len(pending) + len(rows) > self._queue_size:
+            self._wait_for_room()
+        pending.extend(rows)
+        self._handed_over += len(rows)
         if not self._wake.is_set():
             self._wake.set()
         if len(pending) >= self._batch_size and not self._hurry.is_set():

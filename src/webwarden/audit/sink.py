@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from webwarden.audit.chain import ChainedRecord, ChainHead, EncodedEntry
 
@@ -58,6 +58,12 @@ class AuditSink:
         """`write(encoded.entry)`, for a sink that can reuse the fields the writer has
         already encoded as JSON (the writer calls this one)."""
         self.write(encoded.entry)
+
+    def write_batch(self, batch: Sequence[EncodedEntry]) -> None:
+        """Every entry of `batch`, in order; sinks that can store them in one go (one
+        write(2) for a file, one hand-over to the database thread) override this."""
+        for encoded in batch:
+            self.write_encoded(encoded)
 
     def failure(self) -> str | None:
         """A failure found after `write` returned (background sinks), or None."""

@@ -1,11 +1,11 @@
 """The audit writer: chains each record and hands it to every sink, or fails loudly.
 
-The gateway calls `write` once per finished transaction, straight from its event loop:
-the work is encoding the fields once, a hash, two lines each handed to the kernel in one
-write(2), and a row appended to the database thread's queue (about 20 µs on this thread,
-plus the database thread's insert; bench/audit_bench.py), so there is no async variant.
-The one wait it can impose is the database queue being full, which is back-pressure the
-gateway should feel.
+The gateway calls `write_batch` once per turn of its event loop with the records of the
+transactions that ended in that turn, straight from the loop: the work is encoding each
+record's fields once, a hash per record, one write(2) per log file for the whole batch and
+the rows appended to the database thread's queue (bench/audit_bench.py has the costs), so
+there is no async variant. `write` is the batch of one. The one wait it can impose is the
+database queue being full, which is back-pressure the gateway should feel.
 
 The first failure of any sink puts the writer in a failed state for good: `write` raises
 `AuditSinkError` from then on, `healthy` is false and `failure_reason` says why. The
@@ -66,24 +66,42 @@ class AuditWriter:
     def write(self, record: AuditRecord) -> ChainedRecord:
         """Chain `record` and write it to every sink; raises AuditSinkError if any sink
         cannot keep it (and from then on)."""
+        return self.write_batch((record,))[0]
+
+    def write_batch(self, records: Sequence[AuditRecord]) -> list[ChainedRecord]:
+        """Chain `records` in order and write them to every sink, each sink storing the lot
+        in one go (one write(2) per log file); raises AuditSinkError if any sink cannot
+        keep them (and from then on). A failed batch may be partly stored in some sinks,
+        as a failed single record may be in some; `webwarden audit verify` tells."""
         with self._lock:
             reason = self.failure_reason
             if reason is not None:
                 raise AuditSinkError(reason)
+            if not records:
+                return []
             # Encoded once here; every sink builds its line or row from the same pieces.
-            encoded = EncodedEntry(record, self.chain, self._seq + 1, self._hash, self._chain_json)
+            chain, chain_json = self.chain, self._chain_json
+            seq, prev = self._seq, self._hash
+            batch: list[EncodedEntry] = []
+            for record in records:
+                seq += 1
+                encoded = EncodedEntry(record, chain, seq, prev, chain_json)
+                prev = encoded.entry.hash
+                batch.append(encoded)
             for sink in self._sinks:
                 try:
-                    sink.write_encoded(encoded)
+                    if len(batch) == 1:
+                        sink.write_encoded(batch[0])
+                    else:
+                        sink.write_batch(batch)
                 except AuditSinkError as e:
                     self._failure = str(e)
                     raise
                 except Exception as e:  # a sink bug must not let an unrecorded request pass
                     self._failure = f"{sink.name}: {type(e).__name__}: {e}"
                     raise AuditSinkError(self._failure) from e
-            entry = encoded.entry
-            self._seq, self._hash = entry.seq, entry.hash
-            return entry
+            self._seq, self._hash = seq, prev
+            return [encoded.entry for encoded in batch]
 
     def flush(self) -> None:
         """Wait until every sink has stored every record written so far."""

@@ -1,14 +1,17 @@
 """From a finished transaction to the audit trail (G4, G8), and what a failure means.
 
-The record is written when the transaction ends, with its final status, byte counts and
-duration. The boundary (docs/gateway.md, "Audit"): a request is forwarded only while the
-trail is healthy; its record is written when it ends; if that write fails, the failure is
-logged and shown on /healthz, and no further request is forwarded by this worker.
+The record is made when the transaction ends, with its final status, byte counts and
+duration, and written with the others that ended in the same turn of the event loop (one
+write(2) per log file for all of them, not one per record). The boundary (docs/gateway.md,
+"Audit"): a request is forwarded only while the trail is healthy; its record is written
+before the event loop waits for anything again; if that write fails, the failure is logged
+and shown on /healthz, and no further request is forwarded by this worker.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from webwarden.audit.record import NO_UPSTREAM, AuditRecord
@@ -26,7 +29,7 @@ class RecordWriter(Protocol):
     @property
     def failure_reason(self) -> str | None: ...
 
-    def write(self, record: AuditRecord) -> object: ...
+    def write_batch(self, records: Sequence[AuditRecord]) -> object: ...
 
 
 _NO_REASON = frozenset({Outcome.FORWARDED, Outcome.TUNNELLED})
@@ -94,11 +97,25 @@ def to_record(txn: Transaction) -> AuditRecord:
 
 
 class AuditTrail:
-    """The gateway's side of the audit writer: records transactions, remembers failure."""
+    """The gateway's side of the audit writer: records transactions, remembers failure.
 
-    def __init__(self, writer: RecordWriter) -> None:
+    With `schedule` (the event loop's `call_soon`), `record` only queues the record and
+    the queue is written once the current turn of the loop has run: every transaction
+    that ended in that turn shares one batch. Without it, each record is written at once.
+    `on_failure(reason, lost)` is told whenever records could not be written.
+    """
+
+    def __init__(
+        self,
+        writer: RecordWriter,
+        *,
+        schedule: Callable[[Callable[[], None]], object] | None = None,
+    ) -> None:
         self._writer = writer
+        self._schedule = schedule
+        self._pending: list[AuditRecord] = []
         self._failure: str | None = None
+        self.on_failure: Callable[[str, int], None] | None = None
 
     @property
     def healthy(self) -> bool:
@@ -109,19 +126,51 @@ class AuditTrail:
         return self._failure or self._writer.failure_reason
 
     def record(self, txn: Transaction) -> bool:
-        """Write the transaction's record; False (and unhealthy from now on) if it failed."""
-        try:
-            self._writer.write(to_record(txn))
-        except AuditSinkError as exc:
-            if self._failure is None:
-                log.error("audit trail failed, forwarding stops: %s", exc)
-            self._failure = str(exc)
+        """Queue (or write) the transaction's record; False, and unhealthy from now on, if
+        it cannot be kept."""
+        if self._failure is not None:
+            self._lost(self._failure, 1)
             return False
+        try:
+            record = to_record(txn)
         except ValueError as exc:  # a record the schema refuses is a bug: fail closed
-            self._failure = f"audit record refused: {exc}"
-            log.error("audit trail failed, forwarding stops: %s", self._failure)
+            self._fail(f"audit record refused: {exc}", 1)
+            return False
+        pending = self._pending
+        pending.append(record)
+        if self._schedule is None:
+            return self.flush()
+        if len(pending) == 1:
+            self._schedule(self._flush_soon)
+        return True
+
+    def flush(self) -> bool:
+        """Write what is queued now; False if it could not be written."""
+        records, self._pending = self._pending, []
+        if not records:
+            return self._failure is None
+        if self._failure is not None:
+            self._lost(self._failure, len(records))
+            return False
+        try:
+            self._writer.write_batch(records)
+        except AuditSinkError as exc:
+            self._fail(str(exc), len(records))
             return False
         return True
+
+    def _flush_soon(self) -> None:
+        self.flush()
+
+    def _fail(self, reason: str, lost: int) -> None:
+        if self._failure is None:
+            log.error("audit trail failed, forwarding stops: %s", reason)
+            self._failure = reason
+        self._lost(self._failure, lost)
+
+    def _lost(self, reason: str, lost: int) -> None:
+        if self.on_failure is not None:
+            self.on_failure(reason, lost)
 
 
 def metadata_only(decision: Decision | None) -> bool:

@@ -73,6 +73,7 @@ class WorkerContext:
         # Decision ids: start time and pid make them unique across workers and restarts.
         self._id_prefix = f"{_base36(int(time.time()))}{_base36(os.getpid())}{worker_index}-"
         self.on_audit_failure: Callable[[str], None] | None = None
+        audit.on_failure = self._audit_failed
 
     def next_id(self) -> str:
         return f"{self._id_prefix}{next(self._ids):x}"
@@ -83,10 +84,12 @@ class WorkerContext:
 
     def finish(self, txn: Transaction) -> None:
         """A transaction is over: its audit record, then its metrics."""
-        ok = self.audit.record(txn)
+        self.audit.record(txn)
         if self.metrics is not None:
             self.metrics.observe(txn)
-            if not ok:
-                self.metrics.audit_failed()
-        if not ok and self.on_audit_failure is not None:
-            self.on_audit_failure(self.audit.failure_reason or "unknown")
+
+    def _audit_failed(self, reason: str, lost: int) -> None:
+        if self.metrics is not None:
+            self.metrics.audit_failed(lost)
+        if self.on_audit_failure is not None:
+            self.on_audit_failure(reason)

@@ -130,6 +130,7 @@ class GatewayMetrics:
     def reloaded(self, ok: bool) -> None:
         self.reloads.labels("ok" if ok else "refused").inc()
 
-    def audit_failed(self) -> None:
-        self.sink_errors.inc()
+    def audit_failed(self, records: int = 1) -> None:
+        """`records` transactions' records could not be written."""
+        self.sink_errors.inc(records)
         self.audit_healthy.set(0)

@@ -105,7 +105,7 @@ class Worker:
         except (LoadError, AuditSinkError, ValueError, OSError) as exc:
             _report(ready, f"error: {exc}")
             return 2
-        trail = AuditTrail(writer)
+        trail = AuditTrail(writer, schedule=loop.call_soon)
         metrics = GatewayMetrics()
         guard = DestinationGuard(
             parse_networks(config.allow_destinations),
@@ -146,6 +146,7 @@ class Worker:
         server.close()
         await self._drain(ctx)
         ctx.pool.close()
+        trail.flush()
         metrics.flush()
         try:
             writer.close()

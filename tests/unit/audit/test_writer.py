@@ -232,3 +232,66 @@ def test_writer_needs_a_sink_and_a_chain_name() -> None:
         AuditWriter([], chain=CHAIN)
     with pytest.raises(ValueError, match="chain name"):
         AuditWriter([_BrokenSink()], chain="has space")
+
+
+def test_a_batch_is_chained_as_single_writes_would_be(
+    tmp_path: Path, engine: Engine, record: RecordFactory
+) -> None:
+    one_by_one = open_writer(tmp_path / "single", chain=CHAIN)
+    singles = write_some(one_by_one, record, 5)
+    one_by_one.close()
+    batched = open_writer(tmp_path / "batched", chain=CHAIN, engine=engine)
+    first = batched.write_batch([record(decision_id=f"dec-{i}") for i in range(2)])
+    rest = batched.write_batch([record(decision_id=f"dec-{i}") for i in range(2, 5)])
+    assert batched.write_batch([]) == []
+    batched.close()
+    assert first + rest == singles
+    assert batched.head == singles[-1].head
+    for path in (lambda d: d / ACCESS_LOG, lambda d: jsonl_path(d, CHAIN)):
+        assert path(tmp_path / "single").read_bytes() == path(tmp_path / "batched").read_bytes()
+    assert audit_log.count_rows(engine) == 5
+    assert all(r.ok for r in verify_database(engine))
+
+
+def test_each_log_file_gets_one_write_per_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, record: RecordFactory
+) -> None:
+    writer = open_writer(tmp_path, chain=CHAIN)
+    appended: list[tuple[Path, int]] = []
+    real_append = AppendOnlyFile.append
+
+    def counting(self: AppendOnlyFile, line: bytes) -> None:
+        appended.append((self.path, line.count(b"\n")))
+        real_append(self, line)
+
+    monkeypatch.setattr(AppendOnlyFile, "append", counting)
+    writer.write_batch([record(decision_id=f"dec-{i}") for i in range(7)])
+    writer.close()
+    assert sorted(appended) == sorted([(tmp_path / ACCESS_LOG, 7),
+                                       (jsonl_path(tmp_path, CHAIN), 7)])
+
+
+def test_a_failed_batch_fails_the_writer_and_leaves_no_torn_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, record: RecordFactory
+) -> None:
+    writer = open_writer(tmp_path, chain=CHAIN)
+    before = write_some(writer, record, 2)
+    real_write = os.write
+
+    def half_then_full(fd: int, data: bytes | memoryview) -> int:
+        if len(data) > 1000:  # the batch: half of it goes, then the disk is full
+            real_write(fd, bytes(data[: len(data) // 2]))
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", half_then_full)
+    with pytest.raises(AuditSinkError, match="disk full"):
+        writer.write_batch([record(decision_id=f"big-{i}") for i in range(5)])
+    monkeypatch.undo()
+    assert not writer.healthy
+    assert writer.head == before[-1].head  # the chain did not move on
+    with pytest.raises(AuditSinkError):
+        writer.write_batch([record()])
+    writer.close()
+    # The chain's file was cut back to its last whole record: it still verifies.
+    assert [item for _, item in read_jsonl(jsonl_path(tmp_path, CHAIN))] == before

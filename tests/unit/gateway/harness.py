@@ -4,7 +4,7 @@ pooled upstream connection is fed the origin's bytes by the test (a transcript).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,6 +87,7 @@ class FakeTransport:
 @dataclass
 class RecordingWriter:
     records: list[AuditRecord] = field(default_factory=list)
+    batches: list[int] = field(default_factory=list)
     fail_with: str | None = None
 
     @property
@@ -97,13 +98,14 @@ class RecordingWriter:
     def failure_reason(self) -> str | None:
         return None
 
-    def write(self, record: AuditRecord) -> object:
+    def write_batch(self, records: Sequence[AuditRecord]) -> object:
         from webwarden.audit.sink import AuditSinkError
 
         if self.fail_with:
             raise AuditSinkError(self.fail_with)
-        self.records.append(record)
-        return record
+        self.records.extend(records)
+        self.batches.append(len(records))
+        return records
 
 
 class TableCategories:

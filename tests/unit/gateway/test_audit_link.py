@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from tests.unit.gateway.harness import RecordingWriter
@@ -62,3 +63,35 @@ def test_a_failed_write_makes_the_trail_unhealthy() -> None:
     writer.fail_with = "JSON lines: disk full"
     assert not trail.record(transaction(Outcome.FORWARDED))
     assert not trail.healthy and trail.failure_reason == "JSON lines: disk full"
+
+
+def test_a_scheduled_trail_writes_one_batch_per_turn() -> None:
+    writer = RecordingWriter()
+    scheduled: list[Callable[[], None]] = []
+    trail = AuditTrail(writer, schedule=scheduled.append)
+    assert trail.record(transaction(Outcome.FORWARDED))
+    assert trail.record(transaction(Outcome.BLOCKED))
+    assert writer.records == [] and len(scheduled) == 1  # one write for the turn
+    scheduled.pop()()
+    assert [r.decision_id for r in writer.records] == ["t-9", "t-9"]
+    assert writer.batches == [2]
+    trail.record(transaction(Outcome.FORWARDED))
+    assert len(scheduled) == 1
+    assert trail.flush()  # shutting down: what is queued is written now
+    assert writer.batches == [2, 1]
+
+
+def test_a_failed_batch_is_reported_with_the_records_lost() -> None:
+    writer = RecordingWriter()
+    scheduled: list[Callable[[], None]] = []
+    trail = AuditTrail(writer, schedule=scheduled.append)
+    lost: list[tuple[str, int]] = []
+    trail.on_failure = lambda reason, count: lost.append((reason, count))
+    for _ in range(3):
+        trail.record(transaction(Outcome.FORWARDED))
+    writer.fail_with = "access log: disk full"
+    scheduled.pop()()
+    assert lost == [("access log: disk full", 3)]
+    assert not trail.healthy and trail.failure_reason == "access log: disk full"
+    assert not trail.record(transaction(Outcome.FORWARDED))  # refused at once from now on
+    assert lost[-1] == ("access log: disk full", 1) and scheduled == []
