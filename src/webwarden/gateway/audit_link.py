@@ -1,11 +1,11 @@
 """From a finished transaction to the audit trail (G4, G8), and what a failure means.
 
 The record is made when the transaction ends, with its final status, byte counts and
-duration, and written with the others that ended in the same turn of the event loop (one
+duration, and written with the others that ended within the same few milliseconds (one
 write(2) per log file for all of them, not one per record). The boundary (docs/gateway.md,
 "Audit"): a request is forwarded only while the trail is healthy; its record is written
-before the event loop waits for anything again; if that write fails, the failure is logged
-and shown on /healthz, and no further request is forwarded by this worker.
+within `BATCH_SECONDS` of its end; if that write fails, the failure is logged and shown on
+/healthz, and no further request is forwarded by this worker.
 """
 
 from __future__ import annotations
@@ -33,6 +33,13 @@ class RecordWriter(Protocol):
 
 
 _NO_REASON = frozenset({Outcome.FORWARDED, Outcome.TUNNELLED})
+
+# How long a record may wait for others to share its write, and how many may wait. Under
+# load a batch per turn of the event loop is often a batch of one; a few milliseconds
+# gather tens of records (bench/README.md, Gateway). A worker that crashes loses at most
+# this window's records; a clean shutdown writes them.
+BATCH_SECONDS = 0.005
+BATCH_RECORDS = 512
 
 
 def deciding_decision(txn: Transaction) -> Decision | None:
@@ -99,10 +106,11 @@ def to_record(txn: Transaction) -> AuditRecord:
 class AuditTrail:
     """The gateway's side of the audit writer: records transactions, remembers failure.
 
-    With `schedule` (the event loop's `call_soon`), `record` only queues the record and
-    the queue is written once the current turn of the loop has run: every transaction
-    that ended in that turn shares one batch. Without it, each record is written at once.
-    `on_failure(reason, lost)` is told whenever records could not be written.
+    With `schedule` (the event loop's `call_later` bound to `BATCH_SECONDS`), `record`
+    only queues the record and the first record of a batch schedules its write: every
+    transaction that ends meanwhile shares it, up to `max_records`, which are written at
+    once. Without it, each record is written at once. `on_failure(reason, lost)` is told
+    whenever records could not be written.
     """
 
     def __init__(
@@ -110,9 +118,12 @@ class AuditTrail:
         writer: RecordWriter,
         *,
         schedule: Callable[[Callable[[], None]], object] | None = None,
+        max_records: int = BATCH_RECORDS,
     ) -> None:
         self._writer = writer
         self._schedule = schedule
+        self._max_records = max_records
+        self._scheduled = False
         self._pending: list[AuditRecord] = []
         self._failure: str | None = None
         self.on_failure: Callable[[str, int], None] | None = None
@@ -138,9 +149,10 @@ class AuditTrail:
             return False
         pending = self._pending
         pending.append(record)
-        if self._schedule is None:
+        if self._schedule is None or len(pending) >= self._max_records:
             return self.flush()
-        if len(pending) == 1:
+        if not self._scheduled:
+            self._scheduled = True
             self._schedule(self._flush_soon)
         return True
 
@@ -160,6 +172,7 @@ class AuditTrail:
         return True
 
     def _flush_soon(self) -> None:
+        self._scheduled = False
         self.flush()
 
     def _fail(self, reason: str, lost: int) -> None:

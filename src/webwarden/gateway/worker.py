@@ -30,7 +30,7 @@ from webwarden.audit.sink import AuditSink, AuditSinkError
 from webwarden.audit.squid_log import SquidAccessLog
 from webwarden.audit.writer import AuditWriter
 from webwarden.gateway.addresses import DestinationGuard, parse_networks
-from webwarden.gateway.audit_link import AuditTrail
+from webwarden.gateway.audit_link import BATCH_SECONDS, AuditTrail
 from webwarden.gateway.config import GatewayConfig
 from webwarden.gateway.consent_token import ConsentTokens, load_or_create_key
 from webwarden.gateway.consents import ConsentBook
@@ -106,7 +106,7 @@ class Worker:
         except (LoadError, AuditSinkError, ValueError, OSError) as exc:
             _report(ready, f"error: {exc}")
             return 2
-        trail = AuditTrail(writer, schedule=loop.call_soon)
+        trail = AuditTrail(writer, schedule=lambda write: loop.call_later(BATCH_SECONDS, write))
         metrics = GatewayMetrics()
         guard = DestinationGuard(
             parse_networks(config.allow_destinations),

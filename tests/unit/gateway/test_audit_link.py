@@ -65,13 +65,13 @@ def test_a_failed_write_makes_the_trail_unhealthy() -> None:
     assert not trail.healthy and trail.failure_reason == "JSON lines: disk full"
 
 
-def test_a_scheduled_trail_writes_one_batch_per_turn() -> None:
+def test_a_scheduled_trail_writes_one_batch_per_window() -> None:
     writer = RecordingWriter()
     scheduled: list[Callable[[], None]] = []
     trail = AuditTrail(writer, schedule=scheduled.append)
     assert trail.record(transaction(Outcome.FORWARDED))
     assert trail.record(transaction(Outcome.BLOCKED))
-    assert writer.records == [] and len(scheduled) == 1  # one write for the turn
+    assert writer.records == [] and len(scheduled) == 1  # one write for the window
     scheduled.pop()()
     assert [r.decision_id for r in writer.records] == ["t-9", "t-9"]
     assert writer.batches == [2]
@@ -95,3 +95,15 @@ def test_a_failed_batch_is_reported_with_the_records_lost() -> None:
     assert not trail.healthy and trail.failure_reason == "access log: disk full"
     assert not trail.record(transaction(Outcome.FORWARDED))  # refused at once from now on
     assert lost[-1] == ("access log: disk full", 1) and scheduled == []
+
+
+def test_a_full_batch_is_written_without_waiting() -> None:
+    writer = RecordingWriter()
+    scheduled: list[Callable[[], None]] = []
+    trail = AuditTrail(writer, schedule=scheduled.append, max_records=3)
+    for _ in range(7):
+        trail.record(transaction(Outcome.FORWARDED))
+    assert writer.batches == [3, 3]
+    scheduled.pop(0)()  # the window of the first batch ends: the seventh record goes
+    assert writer.batches == [3, 3, 1]
+    assert scheduled == []  # the full batches did not schedule writes of their own
