@@ -247,7 +247,10 @@ def test_every_transaction_is_in_the_audit_trail(gateway: Gateway, world: World)
     curl(gateway, url(world, "/audit-me"))
     curl(gateway, "http://gamble.test/audit-me")
     curl(gateway, "-k", f"https://{ORIGIN_HOST}:{world.tls_origin.port}/")
-    wait_for_lines(gateway.state_dir / "logs" / "access.log", "CONNECT ")
+    # Records reach the log a few milliseconds after their transaction ends (they are
+    # written in batches): wait for this test's last one, the tunnel's.
+    wait_for_lines(gateway.state_dir / "logs" / "access.log",
+                   f"CONNECT {ORIGIN_HOST}:{world.tls_origin.port} pc1001")
     access = (gateway.state_dir / "logs" / "access.log").read_text()
     assert "TCP_MISS/200" in access and f"{url(world, '/audit-me')} pc1001" in access
     assert "TCP_DENIED/403" in access and "http://gamble.test/audit-me pc1001" in access
