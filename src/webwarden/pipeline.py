@@ -134,6 +134,7 @@ def identify(snapshot: Snapshot, txn: Transaction, proxy_authorization: str | No
     result = snapshot.authenticator.authenticate(proxy_authorization)
     txn.principal = result.principal
     txn.auth_status = AuthStatus(result.status)
+    txn.attempted_user = result.attempted
     txn.device = snapshot.directory.device_for_address(txn.client_address)
 
 
@@ -171,12 +172,13 @@ class Identities:
     is immutable and verification deterministic), and a keep-alive connection sends the
     same credentials with every request."""
 
-    __slots__ = ("_auth", "_device", "_devices", "_header", "_snapshot", "_status")
+    __slots__ = ("_attempted", "_auth", "_device", "_devices", "_header", "_snapshot", "_status")
 
     def __init__(self, devices: Devices | None = None) -> None:
         self._snapshot: Snapshot | None = None
         self._header: str | None = None
         self._auth: Principal | None = None
+        self._attempted: str | None = None
         self._status = AuthStatus.MISSING
         self._device: Device | None = None
         self._devices = devices
@@ -196,10 +198,12 @@ class Identities:
             result = snapshot.authenticator.authenticate(header)
             self._header = header
             self._auth = result.principal
+            self._attempted = result.attempted
             self._status = _AUTH_STATUS[result.status]
         assert self._device is not None
         txn.principal = self._auth
         txn.auth_status = self._status
+        txn.attempted_user = self._attempted
         txn.device = self._device
 
 

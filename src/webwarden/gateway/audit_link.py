@@ -60,6 +60,11 @@ def to_record(txn: Transaction) -> AuditRecord:
     outcome = txn.outcome
     if not reason and outcome is not None and outcome not in _NO_REASON:
         reason = str(outcome)
+    if txn.attempted_user is not None and person is None:
+        # The name is the client's claim, not an identity: it goes in the reason (repr
+        # escapes whatever it holds), never in the person field.
+        refused = f"credentials refused for user {txn.attempted_user!r}"
+        reason = f"{reason}; {refused}" if reason else refused
     url = txn.url or "error:invalid-request"
     if decision is None:
         # Refused before any policy decision (malformed request, closed port, audit down):

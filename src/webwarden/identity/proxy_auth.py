@@ -20,10 +20,20 @@ from webwarden.model.people import Principal
 AuthStatus = Literal["ok", "missing", "malformed", "bad-credentials"]
 
 
+# How much of a refused user name is kept for the audit trail: enough for any real name,
+# not a place to store whatever a client sends.
+MAX_ATTEMPTED_NAME = 64
+
+
 @dataclass(frozen=True, slots=True)
 class AuthResult:
+    """`attempted` is the user name of credentials that were refused (unknown name or
+    wrong password), cut to MAX_ATTEMPTED_NAME characters, so that failed sign-ins to one
+    account can be counted; it is never set for accepted or undecodable credentials."""
+
     principal: Principal | None
     status: AuthStatus
+    attempted: str | None = None
 
 
 class ProxyAuthenticator:
@@ -56,7 +66,7 @@ class ProxyAuthenticator:
         stored = self.directory.password_hashes.get(user)
         principal = self.directory.person(user)
         if stored is None or principal is None or not verify_password(password, stored):
-            return AuthResult(None, "bad-credentials")
+            return AuthResult(None, "bad-credentials", user[:MAX_ATTEMPTED_NAME])
         self._cache[cache_key] = user
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)

@@ -82,6 +82,7 @@ class Transaction:
     http_version: str = "1.1"
     principal: Principal | None = None
     auth_status: AuthStatus = AuthStatus.MISSING
+    attempted_user: str | None = None  # the name of refused credentials, for the record
     device: Device = UNREGISTERED_DEVICE
     categories: frozenset[str] = frozenset()
     decision: Decision | None = None

@@ -49,9 +49,22 @@ def test_unauthenticated_request_gets_a_407_challenge(gateway: Gateway, world: W
 
 
 def test_wrong_password_is_challenged_again(gateway: Gateway, world: World) -> None:
-    result = curl(gateway, url(world, "/"), password="wrong")
+    result = curl(gateway, url(world, "/wrong-password"), password="wrong")
     assert status_of(result) == 407
     assert "was not accepted" in result.stdout
+    # The record names the account that was tried, so failed sign-ins can be counted,
+    # without making the claim the transaction's person.
+    target = url(world, "/wrong-password")
+    assert wait_for_lines(gateway.state_dir / "logs" / "access.log", f" {target} ")
+    records = [
+        json.loads(line)
+        for path in (gateway.state_dir / "logs").glob("audit-*.jsonl")
+        for line in path.read_text().splitlines()
+    ]
+    tried = [r for r in records if r["url"]["full"] == target]
+    assert tried and tried[-1]["http"]["response"]["status_code"] == 407
+    assert "user" not in tried[-1]
+    assert tried[-1]["event"]["reason"].endswith("credentials refused for user 'pc1001'")
 
 
 def test_connect_without_credentials_is_challenged(gateway: Gateway, world: World) -> None:

@@ -107,3 +107,11 @@ def test_a_full_batch_is_written_without_waiting() -> None:
     scheduled.pop(0)()  # the window of the first batch ends: the seventh record goes
     assert writer.batches == [3, 3, 1]
     assert scheduled == []  # the full batches did not schedule writes of their own
+
+
+def test_refused_credentials_are_recorded_with_the_name_tried() -> None:
+    txn = transaction(Outcome.AUTH_REQUIRED)
+    txn.attempted_user = "pc1001\nforged line"
+    record = to_record(txn)
+    assert record.person is None  # a claim, not an identity
+    assert record.reason == "auth-required; credentials refused for user 'pc1001\\nforged line'"

@@ -6,7 +6,7 @@ import base64
 
 from tests.conftest import DEMO_DIRECTORY
 from webwarden.identity.directory import load_directory
-from webwarden.identity.proxy_auth import ProxyAuthenticator
+from webwarden.identity.proxy_auth import MAX_ATTEMPTED_NAME, ProxyAuthenticator
 
 
 def basic(user: str, password: str) -> str:
@@ -25,3 +25,14 @@ def test_statuses() -> None:
     # the second time comes from the cache, and a wrong password is still wrong
     assert auth.authenticate(basic("pc1001", "demo")).status == "ok"
     assert auth.authenticate(basic("pc1001", "demo2")).status == "bad-credentials"
+
+
+def test_refused_credentials_name_the_account_tried() -> None:
+    auth = ProxyAuthenticator(load_directory(DEMO_DIRECTORY))
+    assert auth.authenticate(basic("pc1001", "wrong")).attempted == "pc1001"
+    assert auth.authenticate(basic("nobody", "demo")).attempted == "nobody"
+    assert auth.authenticate(basic("x" * 500, "demo")).attempted == "x" * MAX_ATTEMPTED_NAME
+    # accepted, absent or undecodable credentials name nobody
+    assert auth.authenticate(basic("pc1001", "demo")).attempted is None
+    assert auth.authenticate(None).attempted is None
+    assert auth.authenticate("Basic !!!").attempted is None
