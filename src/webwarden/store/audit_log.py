@@ -55,11 +55,30 @@ def insert_raw_rows(engine: Engine, rows: Sequence[RawRow]) -> None:
     with engine.begin() as conn:
         # Many rows per statement: executemany hands the interpreter lock back and forth
         # for every row, which costs the gateway's event loop more than the insert itself.
-        for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-            chunk = rows[start : start + _ROWS_PER_STATEMENT]
+        start = 0
+        for size in statement_sizes(len(rows)):
+            chunk = rows[start : start + size]
+            start += size
             conn.exec_driver_sql(
-                _sqlite_insert(len(chunk)), tuple(value for row in chunk for value in row)
+                _sqlite_insert(size), tuple(value for row in chunk for value in row)
             )
+
+
+def statement_sizes(count: int) -> list[int]:
+    """How many rows each INSERT statement of a batch of `count` carries: as many of
+    _ROWS_PER_STATEMENT as fit, then the powers of two that make up the rest (largest
+    first). Every statement text is then one of a handful the database driver keeps
+    compiled; a statement sized to each batch was compiled anew for nearly every batch,
+    which cost as much as the inserts themselves."""
+    sizes = [_ROWS_PER_STATEMENT] * (count // _ROWS_PER_STATEMENT)
+    rest = count % _ROWS_PER_STATEMENT
+    size = _ROWS_PER_STATEMENT
+    while rest:
+        while size > rest:
+            size //= 2
+        sizes.append(size)
+        rest -= size
+    return sizes
 
 
 def _cooked(raw: RawRow) -> Row:
@@ -70,8 +89,9 @@ def _cooked(raw: RawRow) -> Row:
     return row
 
 
-# SQLite allows 32,766 parameters in one statement (since 3.32).
-_ROWS_PER_STATEMENT = 32_000 // len(RAW_COLUMNS)
+# A power of two (so the rest of a batch splits into the few sizes below it), far under
+# SQLite's 32,766 parameters per statement; larger statements gain nothing measurable.
+_ROWS_PER_STATEMENT = 256
 
 
 @functools.lru_cache(maxsize=64)

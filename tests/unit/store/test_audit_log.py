@@ -127,3 +127,16 @@ def test_raw_rows_in_more_than_one_statement(tmp_path: Path) -> None:
         seqs = conn.execute(text("SELECT seq FROM audit_records ORDER BY seq")).scalars().all()
     engine.dispose()
     assert seqs == list(range(1, count + 1))
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 3, 255, 256, 257, 1000, 1337])
+def test_statements_come_in_few_sizes(count: int) -> None:
+    sizes = audit_log.statement_sizes(count)
+    assert sum(sizes) == count
+    assert sizes == sorted(sizes, reverse=True)
+    assert all(s & (s - 1) == 0 and s <= audit_log._ROWS_PER_STATEMENT for s in sizes)
+    # at most one statement of each size below the largest
+    small = [s for s in sizes if s < audit_log._ROWS_PER_STATEMENT]
+    assert len(small) == len(set(small))
+    # and a full statement stays within SQLite's limit on parameters
+    assert len(audit_log.RAW_COLUMNS) * audit_log._ROWS_PER_STATEMENT < 32_766
