@@ -100,6 +100,11 @@ def ensure_default_snapshot() -> Path:
     return path
 
 
+def default_snapshot_is_current() -> bool:
+    """Whether the default snapshot exists and needs no rebuilding (no build is started)."""
+    return _up_to_date(default_snapshot_path())
+
+
 def default_index_path() -> Path:
     """Path of the default snapshot, built first if needed (same as ensure_default_snapshot)."""
     return ensure_default_snapshot()

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 import uvloop
 from prometheus_client.multiprocess import mark_process_dead
 
+from webwarden.categories.shipped import default_snapshot_is_current
+from webwarden.categories.snapshot import SnapshotError
 from webwarden.gateway.admin import AdminConnection, AdminState, WorkerHealth
 from webwarden.gateway.config import STATE_DIR_ENV, GatewayConfig, format_hostport
 from webwarden.gateway.consent_token import load_or_create_key
@@ -110,6 +112,8 @@ class Supervisor:
         except OSError as exc:
             raise StartError(f"state directory {config.state_dir}: {exc.strerror}") from exc
         os.environ[STATE_DIR_ENV] = str(config.state_dir)
+        if config.categories_path is None:
+            build_default_categories_aside()
         try:
             load_snapshot(Sources.from_config(config))
         except LoadError as exc:
@@ -319,6 +323,32 @@ def _read_line(fd: int, timeout: float) -> str:
     finally:
         os.close(fd)
     return data.decode("utf-8", "replace").strip()
+
+
+_BUILD_DEFAULT_SNAPSHOT = (
+    "from webwarden.categories.shipped import ensure_default_snapshot; "
+    "ensure_default_snapshot()"
+)
+
+
+def build_default_categories_aside() -> None:
+    """Build the default category snapshot from the shipped lists, when it needs building,
+    in a child process. The build peaks at a few hundred MB of heap, which the supervisor,
+    running for months, would otherwise keep."""
+    try:
+        if default_snapshot_is_current():
+            return
+    except SnapshotError as exc:
+        raise StartError(f"categories: {exc}") from exc
+    print("building the category snapshot from the shipped UT1 lists (first start) ...",
+          file=sys.stderr, flush=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _BUILD_DEFAULT_SNAPSHOT],
+        capture_output=True, text=True, check=False, env=os.environ.copy(),
+    )
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
+        raise StartError(f"categories: building the default snapshot failed: {lines[-1]}")
 
 
 def run(config: GatewayConfig) -> int:
