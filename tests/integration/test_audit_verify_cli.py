@@ -132,3 +132,37 @@ def test_missing_sources_are_clear_errors(tmp_path: Path) -> None:
     default_db = run(tmp_path, "tail")
     assert default_db.returncode == 2
     assert "no database at" in default_db.stderr
+
+
+def test_records_cut_from_the_end_are_found_by_comparing_the_copies(
+    tmp_path: Path, trail: tuple[Path, str]
+) -> None:
+    jsonl, url = trail
+    both = run(tmp_path, "verify", "--jsonl", str(jsonl), "--db", url)
+    assert both.returncode == 0, both.stdout + both.stderr
+    assert f"chain {CHAIN}: file and database both end at seq 5" in both.stdout
+    # The last two records cut from the file: the file alone still verifies...
+    lines = jsonl.read_text().splitlines()
+    cut = tmp_path / "cut-end.jsonl"
+    cut.write_text("\n".join(lines[:3]) + "\n")
+    alone = run(tmp_path, "verify", "--jsonl", str(cut))
+    assert alone.returncode == 0 and "intact" in alone.stdout
+    # ...but not against the database, which goes on.
+    against = run(tmp_path, "verify", "--jsonl", str(cut), "--db", url)
+    assert against.returncode == 1
+    assert "ENDS DIFFER" in against.stdout and "records 4..5 were cut" in against.stdout
+
+
+def test_rows_cut_from_the_end_of_the_database_show_as_a_lag(
+    tmp_path: Path, trail: tuple[Path, str]
+) -> None:
+    jsonl, url = trail
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_records WHERE seq = 5"))
+    engine.dispose()
+    result = run(tmp_path, "verify", "--jsonl", str(jsonl), "--db", url)
+    assert result.returncode == 0  # as while a gateway is still writing its last batch
+    assert "the database is 1 record(s) behind (normal only while the gateway runs)" in (
+        result.stdout
+    )

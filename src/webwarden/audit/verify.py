@@ -5,9 +5,9 @@ rows by sequence number) and keeps one state per chain, so a file holding severa
 is fine. It stops judging a chain at its first break: everything after it is suspect, and
 the first bad sequence number is what an auditor needs.
 
-A chain alone cannot show that records were cut off its end; compare the last sequence
-number with the other sink (docs/audit.md). `verify_jsonl` and `verify_database` feed the
-verifier from the two sinks that carry the chain.
+A chain alone cannot show that records were cut off its end; `compare_ends` does, by
+setting the ends of the two sinks that carry the chain side by side (docs/audit.md).
+`verify_jsonl` and `verify_database` feed the verifier from those two sinks.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ class ChainReport:
     reason: str = ""
     where: str = ""
     starts_mid_chain: bool = False
+    last_hash: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -112,6 +113,7 @@ class ChainVerifier:
                 reason=s.reason,
                 where=s.where,
                 starts_mid_chain=s.starts_mid_chain,
+                last_hash=s.last.hash if s.last else None,
             )
             for name, s in sorted(self._chains.items())
         ]
@@ -177,3 +179,67 @@ def verify_database(engine: Engine, chain: str | None = None) -> list[ChainRepor
                 continue
             verifier.feed(entry, f"database row seq {entry.seq}")
     return verifier.reports()
+
+
+@dataclass(frozen=True, slots=True)
+class EndComparison:
+    """Where one chain ends in the JSON lines files and in the database. Records cut off
+    the end of one copy show as that copy ending early; `behind` is how many records the
+    database lacks at the end, which is normal only while a gateway is writing (its
+    batches reach the database up to a quarter of a second later, and a start copies
+    over any it missed)."""
+
+    chain: str
+    file_last: int | None
+    db_last: int | None
+    reason: str = ""
+    behind: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.reason
+
+    def describe(self) -> str:
+        if not self.ok:
+            return f"chain {self.chain}: ENDS DIFFER: {self.reason}"
+        lag = (
+            f"; the database is {self.behind} record(s) behind (normal only while the "
+            "gateway runs)"
+            if self.behind
+            else ""
+        )
+        return f"chain {self.chain}: file and database both end at seq {self.file_last}{lag}"
+
+
+def compare_ends(
+    files: Sequence[ChainReport], database: Sequence[ChainReport]
+) -> list[EndComparison]:
+    """Compare where each chain of the JSON lines files ends with where it ends in the
+    database (both verified first: a broken chain is reported by its own verdict). A
+    chain the files hold must be in the database and end at the same record; the
+    database may hold chains whose files were not given."""
+    in_db = {r.chain: r for r in database}
+    out: list[EndComparison] = []
+    for f in files:
+        if f.last_seq is None or f.chain == UNKNOWN_CHAIN:
+            continue
+        d = in_db.get(f.chain)
+        if d is None or d.last_seq is None:
+            out.append(EndComparison(f.chain, f.last_seq, None,
+                                     "the database holds none of this chain's records"))
+        elif d.last_seq > f.last_seq:
+            out.append(EndComparison(
+                f.chain, f.last_seq, d.last_seq,
+                f"the files end at seq {f.last_seq} but the database goes on to seq "
+                f"{d.last_seq}: records {f.last_seq + 1}..{d.last_seq} were cut from the "
+                "end of the files (or a newer file was not given)",
+            ))
+        elif d.last_seq == f.last_seq and d.last_hash != f.last_hash:
+            out.append(EndComparison(
+                f.chain, f.last_seq, d.last_seq,
+                f"both end at seq {f.last_seq} but with different records (different hashes)",
+            ))
+        else:
+            out.append(EndComparison(f.chain, f.last_seq, d.last_seq,
+                                     behind=f.last_seq - d.last_seq))
+    return out

@@ -14,10 +14,11 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from webwarden.audit.chain import ChainedRecord
 from webwarden.audit.db_sink import row_to_entry
 from webwarden.audit.record import format_time
-from webwarden.audit.verify import ChainReport, verify_database, verify_jsonl
+from webwarden.audit.verify import ChainReport, compare_ends, verify_database, verify_jsonl
 from webwarden.store import audit_log, default_url, make_engine
 
 EXIT_OK, EXIT_BROKEN, EXIT_ERROR = 0, 1, 2
+DEFAULT_DB = "default"  # `--db` given without a URL: the state directory's database
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -28,18 +29,27 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     verify = commands.add_parser(
         "verify",
         help="check the hash chain: reports the first changed, missing or reordered record",
-        description="Recompute every record's hash and follow the chain. Exit status 0 if "
-        "every chain is intact, 1 if one is broken, 2 if the records cannot be read.",
+        description="Recompute every record's hash and follow the chain. With both --jsonl "
+        "and --db, also check that each chain ends at the same record in the files and the "
+        "database (records cut off the end of one copy). Exit status 0 if every chain is "
+        "intact, 1 if one is broken or the copies end differently, 2 if the records cannot "
+        "be read.",
     )
-    source = verify.add_mutually_exclusive_group()
-    source.add_argument(
+    verify.add_argument(
         "--jsonl",
         nargs="+",
         type=Path,
         metavar="FILE",
         help="JSON lines files of one chain, oldest rotated file first",
     )
-    source.add_argument("--db", metavar="URL", help="database URL (default: the state directory)")
+    verify.add_argument(
+        "--db",
+        metavar="URL",
+        nargs="?",
+        const=DEFAULT_DB,
+        help="database URL (default: the state directory's); given alone or without "
+        "--jsonl the database is verified, with --jsonl both are and their ends compared",
+    )
     verify.add_argument("--chain", help="only this chain (with --db)")
     verify.set_defaults(handler=_verify)
 
@@ -70,23 +80,32 @@ def _open_existing(url: str | None) -> Engine:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    reports: list[ChainReport]
+    file_reports: list[ChainReport] = []
+    db_reports: list[ChainReport] = []
+    with_db = args.db is not None or not args.jsonl
     try:
         if args.jsonl:
             missing = [str(p) for p in args.jsonl if not p.is_file()]
             if missing:
                 return _error(f"no such file: {', '.join(missing)}")
-            reports = verify_jsonl(args.jsonl)
-        else:
-            reports = verify_database(_open_existing(args.db), args.chain)
+            file_reports = verify_jsonl(args.jsonl)
+        if with_db:
+            url = None if args.db in (None, DEFAULT_DB) else args.db
+            db_reports = verify_database(_open_existing(url), args.chain)
     except (OSError, ValueError, SQLAlchemyError) as e:
         return _error(str(e))
-    if not reports:
+    both = bool(args.jsonl) and with_db
+    if not file_reports and not db_reports:
         print("no audit records found")
         return EXIT_OK
-    for report in reports:
-        print(report.describe())
-    return EXIT_OK if all(r.ok for r in reports) else EXIT_BROKEN
+    for label, reports in (("JSON lines", file_reports), ("database", db_reports)):
+        for report in reports:
+            print(f"{label}: {report.describe()}" if both else report.describe())
+    ends = compare_ends(file_reports, db_reports) if both else []
+    for end in ends:
+        print(end.describe())
+    intact = all(r.ok for r in [*file_reports, *db_reports]) and all(e.ok for e in ends)
+    return EXIT_OK if intact else EXIT_BROKEN
 
 
 def describe_entry(entry: ChainedRecord) -> str:
