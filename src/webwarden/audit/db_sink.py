@@ -169,36 +169,19 @@ class DatabaseSink(AuditSink):
         self.write_encoded(EncodedEntry.of(entry))
 
     def write_encoded(self, encoded: EncodedEntry) -> None:
-        if self._error is not None:
-            raise AuditSinkError(self._error)
-        if self._closed:
-            raise AuditSinkError(f"{self.name}: closed")
-        row = raw_row(encoded)
-        if self._thread is None:
-            self._insert([row])
-            if self._error is not None:
-                raise AuditSinkError(self._error)
-            return
-        pending = self._pending
-        if len(pending) >= self._queue_size:
-            self._wait_for_room()
-        pending.append(row)
-        self._handed_over += 1
-        if not self._wake.is_set():
-            self._wake.set()
-        if len(pending) >= self._batch_size and not self._hurry.is_set():
-            self._hurry.set()
+        self.write_batch((encoded,))
 
     def write_batch(self, batch: Sequence[EncodedEntry]) -> None:
-        if self._thread is None or len(batch) == 1:
-            for encoded in batch:
-                self.write_encoded(encoded)
-            return
         if self._error is not None:
             raise AuditSinkError(self._error)
         if self._closed:
             raise AuditSinkError(f"{self.name}: closed")
         rows = [raw_row(encoded) for encoded in batch]
+        if self._thread is None:
+            self._insert(rows)
+            if self._error is not None:
+                raise AuditSinkError(self._error)
+            return
         pending = self._pending
         if len(pending) + len(rows) > self._queue_size:
             self._wait_for_room()

@@ -1,11 +1,12 @@
 """The audit writer: chains each record and hands it to every sink, or fails loudly.
 
-The gateway calls `write_batch` once per turn of its event loop with the records of the
-transactions that ended in that turn, straight from the loop: the work is encoding each
-record's fields once, a hash per record, one write(2) per log file for the whole batch and
-the rows appended to the database thread's queue (bench/audit_bench.py has the costs), so
-there is no async variant. `write` is the batch of one. The one wait it can impose is the
-database queue being full, which is back-pressure the gateway should feel.
+The gateway calls `write_batch` with the records of the transactions that ended within a
+few milliseconds (gateway/audit_link.py), straight from its event loop: the work is
+encoding each record's fields once, a hash per record, one write(2) per log file for the
+whole batch and the rows appended to the database thread's queue (bench/audit_bench.py
+has the costs), so there is no async variant. `write` is the batch of one. The one wait
+it can impose is the database queue being full, which is back-pressure the gateway should
+feel.
 
 The first failure of any sink puts the writer in a failed state for good: `write` raises
 `AuditSinkError` from then on, `healthy` is false and `failure_reason` says why. The
@@ -90,10 +91,7 @@ class AuditWriter:
                 batch.append(encoded)
             for sink in self._sinks:
                 try:
-                    if len(batch) == 1:
-                        sink.write_encoded(batch[0])
-                    else:
-                        sink.write_batch(batch)
+                    sink.write_batch(batch)
                 except AuditSinkError as e:
                     self._failure = str(e)
                     raise
