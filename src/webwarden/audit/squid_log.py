@@ -123,11 +123,7 @@ class SquidAccessLog(AuditSink):
             raise AuditSinkError(f"{self.name}: cannot open: {describe_os_error(e)}") from e
 
     def write(self, entry: ChainedRecord) -> None:
-        line = format_line(entry.record) + "\n"
-        try:
-            self._file.append(line.encode())
-        except OSError as e:
-            raise AuditSinkError(f"{self.name}: cannot write: {describe_os_error(e)}") from e
+        self._append(format_line(entry.record) + "\n")
 
     def write_encoded(self, encoded: EncodedEntry) -> None:
         self.write(encoded.entry)  # the line needs none of the JSON
@@ -135,7 +131,9 @@ class SquidAccessLog(AuditSink):
     def write_batch(self, batch: Sequence[EncodedEntry]) -> None:
         # One write(2) for the lot: lines from other workers still never interleave
         # within a line (O_APPEND), only between batches.
-        text = "".join([format_line(encoded.entry.record) + "\n" for encoded in batch])
+        self._append("".join([format_line(encoded.entry.record) + "\n" for encoded in batch]))
+
+    def _append(self, text: str) -> None:
         try:
             self._file.append(text.encode())
         except OSError as e:
