@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -196,6 +196,60 @@ class AuditRecord:
         return cls(**values)
 
 
+# A record as plain values, the form a gateway worker hands to its audit process (which
+# builds, checks and chains the record): (time in whole microseconds since the Unix epoch,
+# client, device, method, url, effect, status, person, categories, rule_ids, decision_id,
+# policy_version, bytes_in, bytes_out, duration_ms, grant_ids, consent_ids, hierarchy,
+# content_type, reason, metadata_only). Only types `marshal` carries; `url` is unredacted
+# and `metadata_only` says whether to keep only its scheme and host (`redact_url`).
+RecordFields = tuple[
+    int, str, str, str, str, str, int, str | None, tuple[str, ...], tuple[str, ...], str, str,
+    int, int, float, tuple[str, ...], tuple[str, ...], str, str, str, bool,
+]
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def epoch_us(at: datetime) -> int:
+    """`at` (aware) as whole microseconds since the Unix epoch: exact, unlike a float."""
+    return (at - EPOCH) // _MICROSECOND
+
+
+def record_from_fields(values: RecordFields) -> AuditRecord:
+    """The record `values` describe (see RecordFields); raises ValueError or TypeError
+    for values a record cannot hold, as the constructor does."""
+    if type(values) is not tuple or len(values) != _FIELD_COUNT:
+        raise ValueError(f"an audit record needs {_FIELD_COUNT} values, not {values!r:.200}")
+    (at, client, device, method, url, effect, status, person, categories, rule_ids,
+     decision_id, policy_version, bytes_in, bytes_out, duration_ms, grant_ids, consent_ids,
+     hierarchy, content_type, reason, metadata_only) = values  # fmt: skip
+    if type(at) is not int or type(url) is not str:
+        raise TypeError("an audit record's time must be an integer and its URL a string")
+    return AuditRecord(
+        time=EPOCH + timedelta(microseconds=at),
+        client=client,
+        device=device,
+        method=method,
+        url=redact_url(url, bool(metadata_only)),
+        effect=effect,
+        status=status,
+        person=person,
+        categories=categories,
+        rule_ids=rule_ids,
+        decision_id=decision_id,
+        policy_version=policy_version,
+        bytes_in=bytes_in,
+        bytes_out=bytes_out,
+        duration_ms=duration_ms,
+        grant_ids=grant_ids,
+        consent_ids=consent_ids,
+        hierarchy=hierarchy,
+        content_type=content_type,
+        reason=reason,
+    )
+
+
+_FIELD_COUNT = 21
 RECORD_FIELDS = frozenset(f.name for f in fields(AuditRecord))
 _TUPLE_FIELDS = ("categories", "rule_ids", "grant_ids", "consent_ids")
 _PLAIN_FIELDS = tuple(sorted(RECORD_FIELDS - {"time", "duration_ms"}))

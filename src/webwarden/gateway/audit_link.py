@@ -14,7 +14,13 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from webwarden.audit.record import NO_UPSTREAM, AuditRecord
+from webwarden.audit.record import (
+    NO_UPSTREAM,
+    AuditRecord,
+    RecordFields,
+    epoch_us,
+    record_from_fields,
+)
 from webwarden.audit.sink import AuditSinkError
 from webwarden.model.decision import Decision, Effect, Obligation
 from webwarden.model.transaction import Outcome, Transaction
@@ -29,7 +35,7 @@ class RecordWriter(Protocol):
     @property
     def failure_reason(self) -> str | None: ...
 
-    def write_batch(self, records: Sequence[AuditRecord]) -> object: ...
+    def write_batch(self, records: Sequence[RecordFields]) -> object: ...
 
 
 _NO_REASON = frozenset({Outcome.FORWARDED, Outcome.TUNNELLED})
@@ -50,7 +56,9 @@ def deciding_decision(txn: Transaction) -> Decision | None:
     return txn.decision
 
 
-def to_record(txn: Transaction) -> AuditRecord:
+def to_fields(txn: Transaction) -> RecordFields:
+    """The transaction's record as plain values (audit.record.RecordFields): cheap to make
+    and to send; the audit process builds and checks the record itself."""
     decision = deciding_decision(txn)
     timings = txn.timings
     duration_ms = max(0.0, timings.finished - timings.started) * 1000.0 if timings.finished else 0.0
@@ -66,46 +74,33 @@ def to_record(txn: Transaction) -> AuditRecord:
         refused = f"credentials refused for user {txn.attempted_user!r}"
         reason = f"{reason}; {refused}" if reason else refused
     url = txn.url or "error:invalid-request"
+    bytes_ = txn.bytes
     if decision is None:
         # Refused before any policy decision (malformed request, closed port, audit down):
         # recorded as a block by the gateway itself, with the reason. The gateway's own
         # pages (notice acceptance) forward nothing and are recorded as allowed.
         own_page = outcome in (Outcome.LOCAL, Outcome.CONSENT_RECORDED)
-        return AuditRecord(
-            time=txn.at,
-            client=txn.client_address,
-            device=txn.device.id,
-            method=txn.method or "-",
-            url=url,
-            effect=Effect.ALLOW.value if own_page else Effect.BLOCK.value,
-            status=txn.status,
-            person=person,
-            categories=tuple(txn.categories),
-            decision_id=txn.id,
-            bytes_in=txn.bytes.from_client,
-            bytes_out=txn.bytes.to_client,
-            duration_ms=duration_ms,
-            hierarchy=hierarchy,
-            content_type=txn.response_type,
-            reason=reason or "refused by the gateway",
-        )
-    record = AuditRecord.from_decision(
-        decision,
-        time=txn.at,
-        client=txn.client_address,
-        device=txn.device.id,
-        method=txn.method,
-        url=url,
-        status=txn.status,
-        person=person,
-        bytes_in=txn.bytes.from_client,
-        bytes_out=txn.bytes.to_client,
-        duration_ms=duration_ms,
-        hierarchy=hierarchy,
-        content_type=txn.response_type,
-        reason=reason,
-    )
-    return record
+        return (
+            epoch_us(txn.at), txn.client_address, txn.device.id, txn.method or "-", url,
+            _ALLOW if own_page else _BLOCK, txn.status, person, tuple(txn.categories), (),
+            txn.id, "", bytes_.from_client, bytes_.to_client, duration_ms, (), (), hierarchy,
+            txn.response_type, reason or "refused by the gateway", False,
+        )  # fmt: skip
+    return (
+        epoch_us(txn.at), txn.client_address, txn.device.id, txn.method, url,
+        decision.effect.value, txn.status, person, tuple(decision.categories),
+        decision.rule_ids, decision.id, decision.policy_version, bytes_.from_client,
+        bytes_.to_client, duration_ms, decision.grants_used, decision.consents_used,
+        hierarchy, txn.response_type, reason, Obligation.LOG_METADATA_ONLY in decision.obligations,
+    )  # fmt: skip
+
+
+def to_record(txn: Transaction) -> AuditRecord:
+    return record_from_fields(to_fields(txn))
+
+
+_ALLOW = Effect.ALLOW.value
+_BLOCK = Effect.BLOCK.value
 
 
 class AuditTrail:
@@ -129,7 +124,7 @@ class AuditTrail:
         self._schedule = schedule
         self._max_records = max_records
         self._scheduled = False
-        self._pending: list[AuditRecord] = []
+        self._pending: list[RecordFields] = []
         self._failure: str | None = None
         self.on_failure: Callable[[str, int], None] | None = None
 
@@ -147,13 +142,8 @@ class AuditTrail:
         if self._failure is not None:
             self._lost(self._failure, 1)
             return False
-        try:
-            record = to_record(txn)
-        except ValueError as exc:  # a record the schema refuses is a bug: fail closed
-            self._fail(f"audit record refused: {exc}", 1)
-            return False
         pending = self._pending
-        pending.append(record)
+        pending.append(to_fields(txn))
         if self._schedule is None or len(pending) >= self._max_records:
             return self.flush()
         if not self._scheduled:
@@ -179,6 +169,10 @@ class AuditTrail:
     def _flush_soon(self) -> None:
         self._scheduled = False
         self.flush()
+
+    def writer_failed(self, reason: str, lost: int) -> None:
+        """The writer found out later that records were lost (its process failed)."""
+        self._fail(reason, lost)
 
     def _fail(self, reason: str, lost: int) -> None:
         if self._failure is None:

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# The environment variable that hands a worker (and its audit process) the settings, as JSON.
+CONFIG_ENV = "WEBWARDEN_GATEWAY_CONFIG"
+
 STATE_DIR_ENV = "WEBWARDEN_STATE_DIR"
 PAGES_HOST = "webwarden.invalid"  # reserved (RFC 2606): never a real site
 

@@ -33,10 +33,9 @@ from prometheus_client.multiprocess import mark_process_dead
 from webwarden.categories.shipped import default_snapshot_is_current
 from webwarden.categories.snapshot import SnapshotError
 from webwarden.gateway.admin import AdminConnection, AdminState, WorkerHealth
-from webwarden.gateway.config import STATE_DIR_ENV, GatewayConfig, format_hostport
+from webwarden.gateway.config import CONFIG_ENV, STATE_DIR_ENV, GatewayConfig, format_hostport
 from webwarden.gateway.consent_token import load_or_create_key
 from webwarden.gateway.loading import LoadError, Sources, load_snapshot
-from webwarden.gateway.worker import CONFIG_ENV
 
 METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 READY_TIMEOUT = 300.0  # the first start may build the category snapshot from the lists

@@ -2,9 +2,11 @@
 
 Started by the supervisor as `python -m webwarden.gateway.worker` with the settings in the
 environment (JSON), the listening socket and a pipe to report readiness on. Each worker
-loads the snapshot itself (the category index is a shared read-only map), writes its own
-audit chain, and reloads on SIGHUP or when a source file changes. SIGTERM or SIGINT:
-stop accepting, finish open transactions (bounded by the drain timeout), close.
+loads the snapshot itself (the category index is a shared read-only map), hands its
+records to an audit process of its own that writes its chain (gateway/audit_process.py),
+and reloads on SIGHUP or when a source file changes. SIGTERM or SIGINT: stop accepting,
+finish open transactions (bounded by the drain timeout), let the audit process store the
+last records, close.
 """
 
 from __future__ import annotations
@@ -23,15 +25,11 @@ import time
 
 import uvloop
 
-from webwarden.audit.db_sink import DatabaseSink
-from webwarden.audit.ecs_jsonl import JsonlSink
-from webwarden.audit.setup import ACCESS_LOG, default_chain, jsonl_path
-from webwarden.audit.sink import AuditSink, AuditSinkError
-from webwarden.audit.squid_log import SquidAccessLog
-from webwarden.audit.writer import AuditWriter
+from webwarden.audit.sink import AuditSinkError
 from webwarden.gateway.addresses import DestinationGuard, parse_networks
+from webwarden.gateway.audit_client import AuditProcess
 from webwarden.gateway.audit_link import BATCH_SECONDS, AuditTrail
-from webwarden.gateway.config import GatewayConfig
+from webwarden.gateway.config import CONFIG_ENV, GatewayConfig
 from webwarden.gateway.consent_token import ConsentTokens, load_or_create_key
 from webwarden.gateway.consents import ConsentBook
 from webwarden.gateway.context import WorkerContext
@@ -41,28 +39,7 @@ from webwarden.gateway.proxy import ProxyConnection
 from webwarden.store.consents import ConsentStore
 from webwarden.store.engine import make_engine
 
-CONFIG_ENV = "WEBWARDEN_GATEWAY_CONFIG"
 log = logging.getLogger("webwarden.gateway")
-
-
-def open_audit_writer(config: GatewayConfig, index: int, engine: object) -> AuditWriter:
-    """This worker's writer: its own JSON lines chain, the shared database, the shared
-    Squid-format access.log."""
-    chain = default_chain(index)
-    log_dir = config.audit_jsonl_dir or config.log_dir
-    access_log = config.access_log or config.log_dir / ACCESS_LOG
-    for folder in (log_dir, access_log.parent):
-        folder.mkdir(parents=True, exist_ok=True)
-    sinks: list[AuditSink] = []
-    try:
-        sinks.append(JsonlSink(jsonl_path(log_dir, chain)))
-        sinks.append(DatabaseSink(engine))  # type: ignore[arg-type]
-        sinks.append(SquidAccessLog(access_log))
-        return AuditWriter(sinks, chain=chain)
-    except BaseException:
-        for sink in sinks:
-            sink.close()
-        raise
 
 
 class Worker:
@@ -75,6 +52,7 @@ class Worker:
         self.health_path = config.run_dir / f"worker-{index}.json"
         self.started = time.time()
         self.parent = os.getppid()
+        self.exit_code = 0
 
     def write_health(self, ctx: WorkerContext, reloader: Reloader) -> None:
         state = {
@@ -99,14 +77,25 @@ class Worker:
         loop = asyncio.get_running_loop()
         config = self.config
         sources = Sources.from_config(config)
+        # Started first: it opens the audit trail while this process loads the snapshot.
+        try:
+            audit = AuditProcess.start(self.index)
+        except OSError as exc:
+            _report(ready, f"error: cannot start the audit process: {exc}")
+            return 2
         try:
             snapshot = await asyncio.to_thread(load_snapshot, sources)
             engine = make_engine(config.db_url)
-            writer = open_audit_writer(config, self.index, engine)
+            await asyncio.to_thread(audit.wait_ready)
         except (LoadError, AuditSinkError, ValueError, OSError) as exc:
+            with contextlib.suppress(AuditSinkError):
+                audit.close()
             _report(ready, f"error: {exc}")
             return 2
-        trail = AuditTrail(writer, schedule=lambda write: loop.call_later(BATCH_SECONDS, write))
+        audit.attach(loop)
+        trail = AuditTrail(audit, schedule=lambda write: loop.call_later(BATCH_SECONDS, write))
+        audit.on_failure = trail.writer_failed
+        audit.on_exit = self._audit_process_ended
         metrics = GatewayMetrics()
         guard = DestinationGuard(
             parse_networks(config.allow_destinations),
@@ -139,7 +128,7 @@ class Worker:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
         loop.add_signal_handler(signal.SIGHUP, self._request_reload)
-        loop.add_signal_handler(signal.SIGUSR1, lambda: self._reopen_logs(writer))
+        loop.add_signal_handler(signal.SIGUSR1, audit.reopen)
         self.write_health(ctx, reloader)
         _report(ready, "ready")
         ticker = loop.create_task(self._tick(ctx, reloader))
@@ -151,22 +140,22 @@ class Worker:
         trail.flush()
         metrics.flush()
         try:
-            writer.close()
+            audit.close()  # its last records are stored before the worker exits
         except AuditSinkError as exc:
             log.error("audit records may be missing from a sink: %s", exc)
         with contextlib.suppress(OSError):
             self.health_path.unlink()
-        return 0
+        return self.exit_code
 
     def _request_reload(self) -> None:
         self.reload_requested = True
 
-    @staticmethod
-    def _reopen_logs(writer: AuditWriter) -> None:
-        try:
-            writer.reopen()
-        except AuditSinkError as exc:
-            log.error("reopening the audit logs failed: %s", exc)
+    def _audit_process_ended(self, reason: str) -> None:
+        # Nothing can be forwarded without it; a fresh worker (the supervisor starts one)
+        # gets a fresh audit process that resumes the chain.
+        log.error("%s; worker %d stops", reason, self.index)
+        self.exit_code = 1
+        self.stopping.set()
 
     async def _tick(self, ctx: WorkerContext, reloader: Reloader) -> None:
         """Once a second: timeouts, idle upstream connections, changed files, parent."""

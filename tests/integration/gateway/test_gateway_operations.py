@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -149,13 +150,28 @@ def test_reload_on_change_and_refusal_of_a_bad_file(
 
 
 def test_a_worker_that_dies_is_replaced(two_workers: Gateway, world: World) -> None:
+    for i in range(10):
+        curl(two_workers, origin_url(world, f"/before-{i}"))
+    time.sleep(0.1)  # a worker hands its records over within milliseconds (BATCH_SECONDS)
     before = worker_pids(two_workers)
-    os.kill(before[0], signal.SIGKILL)
+    os.kill(before[0], signal.SIGKILL)  # no chance to write anything more itself
     wait_until(lambda: len(worker_pids(two_workers)) == 2
                and before[0] not in worker_pids(two_workers)
                and admin_get(two_workers, "/healthz")[0] == 200)
     assert all(status_of(curl(two_workers, origin_url(world, "/after"))) == 200
                for _ in range(6))
+    # Its audit process outlived it and stored its records; the new worker's process
+    # waited for that and continued the chain.
+    logs = two_workers.state_dir / "logs"
+    wait_until(lambda: (logs / "access.log").read_text().count("/before-") == 10
+               and (logs / "access.log").read_text().count("/after") == 6)
+    chains = sorted(logs.glob("audit-*.jsonl"))
+    verify = subprocess.run(
+        [sys.executable, "-m", "webwarden", "audit", "verify", "--jsonl", *map(str, chains)],
+        check=False, capture_output=True, text=True, env=clean_env(), timeout=60,
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert verify.stdout.count("intact") == 2
 
 
 def test_failing_audit_sink_stops_forwarding(world: World, tmp_path: Path) -> None:
@@ -169,6 +185,9 @@ def test_failing_audit_sink_stops_forwarding(world: World, tmp_path: Path) -> No
     try:
         first = curl(gw, origin_url(world, "/first"))
         assert status_of(first) == 200  # forwarded; its record is what failed
+        # The record is written within milliseconds of the response (docs/gateway.md,
+        # "Audit: the boundary"); from then on nothing is forwarded.
+        wait_until(lambda: admin_get(gw, "/healthz")[0] == 503)
         second = curl(gw, origin_url(world, "/second"))
         assert status_of(second) == 503
         assert "audit trail" in body_of(second)

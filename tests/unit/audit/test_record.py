@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.audit.conftest import BASE, START, RecordFactory
-from webwarden.audit.record import AuditRecord, redact_url
+from webwarden.audit.record import AuditRecord, epoch_us, record_from_fields, redact_url
 from webwarden.model.decision import Decision, Effect, Obligation, RuleRef
 
 
@@ -157,3 +157,55 @@ def test_redact_url_agrees_with_urlsplit(url: str, metadata_only: bool) -> None:
             redact_url(url, metadata_only)
         return
     assert redact_url(url, metadata_only) == expected
+
+
+# --- The plain values a worker sends its audit process ------------------------------------
+
+def _fields(**changes: object) -> tuple[object, ...]:
+    values: dict[str, object] = {
+        "at": epoch_us(datetime(2026, 3, 1, 9, 30, 1, 123456, tzinfo=UTC)), "client": "10.0.0.7",
+        "device": "pc1001", "method": "GET", "url": "http://bob:pw@a.example/x?q=1",
+        "effect": "allow", "status": 200, "person": "p1", "categories": ("news", "bank"),
+        "rule_ids": ("r1",), "decision_id": "d1", "policy_version": "v", "bytes_in": 10,
+        "bytes_out": 20, "duration_ms": 1.5, "grant_ids": ("g",), "consent_ids": (),
+        "hierarchy": "127.0.0.1:80", "content_type": "text/html", "reason": "",
+        "metadata_only": False,
+    }
+    values.update(changes)
+    return tuple(values.values())
+
+
+def test_a_record_from_fields_is_built_and_checked_as_the_constructor_does() -> None:
+    record = record_from_fields(_fields())  # type: ignore[arg-type]
+    assert record.time == datetime(2026, 3, 1, 9, 30, 1, 123456, tzinfo=UTC)
+    assert record.url == "http://a.example/x?q=1"  # credentials never recorded
+    assert record.categories == ("bank", "news") and record.grant_ids == ("g",)
+    short = record_from_fields(_fields(metadata_only=True))  # type: ignore[arg-type]
+    assert short.url == "http://a.example"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        _fields()[:-1],  # one value missing
+        [*_fields()],  # a list, not a tuple
+        _fields(at=1.5),  # a float time loses microseconds: refused
+        _fields(effect="maybe"),
+        _fields(method="GET X"),
+        _fields(status=-1),
+        _fields(status="200"),
+        _fields(bytes_in=-5),
+        _fields(url=None),
+    ],
+)
+def test_fields_a_record_cannot_hold_are_refused(values: object) -> None:
+    with pytest.raises((ValueError, TypeError)):
+        record_from_fields(values)  # type: ignore[arg-type]
+
+
+@settings(max_examples=300)
+@given(st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(9999, 12, 31),
+                    timezones=st.just(UTC)))
+def test_epoch_microseconds_keep_every_time_exactly(at: datetime) -> None:
+    fields = _fields(at=epoch_us(at))
+    assert record_from_fields(fields).time == at  # type: ignore[arg-type]

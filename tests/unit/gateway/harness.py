@@ -12,7 +12,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from tests.conftest import UT1_NAMES
-from webwarden.audit.record import AuditRecord
+from webwarden.audit.record import AuditRecord, RecordFields, record_from_fields
 from webwarden.gateway.addresses import DestinationGuard, parse_networks
 from webwarden.gateway.audit_link import AuditTrail
 from webwarden.gateway.config import GatewayConfig
@@ -98,12 +98,13 @@ class RecordingWriter:
     def failure_reason(self) -> str | None:
         return None
 
-    def write_batch(self, records: Sequence[AuditRecord]) -> object:
+    def write_batch(self, records: Sequence[RecordFields]) -> object:
         from webwarden.audit.sink import AuditSinkError
 
         if self.fail_with:
             raise AuditSinkError(self.fail_with)
-        self.records.extend(records)
+        # Built as the audit process builds them: a record it would refuse fails the test.
+        self.records.extend(record_from_fields(values) for values in records)
         self.batches.append(len(records))
         return records
 

@@ -1,0 +1,229 @@
+"""A gateway worker's audit process: builds, chains and stores the worker's records.
+
+Started by its worker as `python -m webwarden.gateway.audit_process --index N` with the
+gateway settings in the environment, records arriving on standard input and status lines
+going out on standard output (gateway/audit_pipe.py). Why a process of its own
+(docs/decisions/0004-audit-process.md): building, hashing and encoding a record and
+inserting its row cost the worker's event loop more CPU than proxying the request did;
+here that work runs beside the worker, on another CPU when one is free.
+
+It writes exactly what the worker's own writer did (audit/setup.py's layout: the
+worker's JSON lines chain, the database, the shared access.log), each batch in the order
+it came. The first failure is reported at once, with the number of records lost; later
+batches are counted as lost too, since the trail has failed for good. When the pipe
+closes (the worker stopped, or died) it stores what it was sent and exits. It ignores the
+signals a terminal or the supervisor sends its process group: its worker decides when it
+stops, so that the records of a draining worker are not cut off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import marshal
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+
+from webwarden.audit.db_sink import DatabaseSink
+from webwarden.audit.ecs_jsonl import JsonlSink
+from webwarden.audit.files import FileInUseError
+from webwarden.audit.record import AuditRecord, RecordFields, record_from_fields
+from webwarden.audit.setup import ACCESS_LOG, default_chain, jsonl_path
+from webwarden.audit.sink import AuditSink, AuditSinkError
+from webwarden.audit.squid_log import SquidAccessLog
+from webwarden.audit.writer import AuditWriter
+from webwarden.gateway.audit_pipe import (
+    FLUSH,
+    RECORDS,
+    REOPEN,
+    FrameError,
+    FrameReader,
+    status_line,
+)
+from webwarden.gateway.config import CONFIG_ENV, GatewayConfig
+from webwarden.store.engine import make_engine
+
+# How long a new audit process waits for the one before it (a worker that was replaced)
+# to store its last records and let go of the chain's file.
+CHAIN_WAIT_SECONDS = 15.0
+_READ_SIZE = 1024 * 1024
+# How often, at most, the process writes: a batch every few milliseconds (what each worker
+# sends) cost a database transaction and three write(2)s each; gathering 25 ms worth cut
+# the process's CPU per record by about a third with two workers (bench/README.md). The
+# records wait in the pipe meanwhile, where a worker that dies cannot lose them.
+LINGER_SECONDS = 0.025
+log = logging.getLogger("webwarden.gateway.audit")
+
+
+def open_audit_writer(config: GatewayConfig, index: int) -> AuditWriter:
+    """Worker `index`'s writer: its own JSON lines chain, the shared Squid-format
+    access.log, the shared database (inserted by this process's one thread: there is no
+    event loop here to keep free)."""
+    chain = default_chain(index)
+    log_dir = config.audit_jsonl_dir or config.log_dir
+    access_log = config.access_log or config.log_dir / ACCESS_LOG
+    for folder in (log_dir, access_log.parent):
+        folder.mkdir(parents=True, exist_ok=True)
+    sinks: list[AuditSink] = []
+    try:
+        # The chain's home first, the database (the slowest, and caught up from the chain
+        # file should it miss records) last.
+        sinks.append(JsonlSink(jsonl_path(log_dir, chain)))
+        sinks.append(SquidAccessLog(access_log))
+        sinks.append(DatabaseSink(make_engine(config.db_url), background=False))
+        return AuditWriter(sinks, chain=chain)
+    except BaseException:
+        for sink in sinks:
+            sink.close()
+        raise
+
+
+def open_when_free(
+    opener: Callable[[], AuditWriter], wait: float = CHAIN_WAIT_SECONDS
+) -> AuditWriter:
+    """`opener()`, retried while another process still holds the chain's file."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return opener()
+        except AuditSinkError as exc:
+            if not isinstance(exc.__cause__, FileInUseError) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.05)
+
+
+class Recorder:
+    """Turns the frames read from the worker into writes, and reports on `report`."""
+
+    def __init__(self, writer: AuditWriter, report: Callable[[bytes], None]) -> None:
+        self.writer = writer
+        self._report = report
+        self.failure: str | None = None
+
+    def handle(self, frames: list[tuple[bytes, bytes]]) -> None:
+        """Everything in `frames`, in order; the records of consecutive frames in one write."""
+        waiting: list[RecordFields] = []
+        for kind, payload in frames:
+            if kind == RECORDS:
+                try:
+                    waiting.extend(marshal.loads(payload))
+                except (ValueError, EOFError, TypeError) as exc:
+                    self._write(waiting)
+                    waiting = []
+                    self.fail(f"audit records arrived damaged: {exc}", 1)
+                continue
+            self._write(waiting)
+            waiting = []
+            if kind == FLUSH:
+                self._flush(payload.decode("ascii", "replace"))
+            elif kind == REOPEN:
+                self._reopen()
+        self._write(waiting)
+
+    def _write(self, batch: list[RecordFields]) -> None:
+        if not batch:
+            return
+        if self.failure is not None:
+            self._report(status_line("failed", len(batch), self.failure))
+            return
+        try:
+            records = [record_from_fields(values) for values in batch]
+        except (ValueError, TypeError) as exc:  # a record the schema refuses is a bug
+            self.fail(f"audit record refused: {exc}", len(batch))
+            return
+        self._write_records(records)
+
+    def _write_records(self, records: list[AuditRecord]) -> None:
+        try:
+            self.writer.write_batch(records)
+        except AuditSinkError as exc:
+            self.fail(str(exc), len(records))
+
+    def _flush(self, token: str) -> None:
+        if self.failure is None:
+            try:
+                self.writer.flush()
+            except AuditSinkError as exc:
+                self.fail(str(exc), 0)
+        self._report(status_line("flushed", token))
+
+    def _reopen(self) -> None:
+        if self.failure is not None:
+            return
+        try:
+            self.writer.reopen()
+        except AuditSinkError as exc:
+            self.fail(f"reopening the audit logs failed: {exc}", 0)
+
+    def fail(self, reason: str, lost: int) -> None:
+        if self.failure is None:
+            self.failure = reason
+            log.error("audit trail failed: %s", reason)
+        self._report(status_line("failed", lost, self.failure))
+
+    def close(self) -> None:
+        try:
+            self.writer.close()
+        except AuditSinkError as exc:
+            self.fail(f"audit records may be missing from a sink: {exc}", 0)
+
+
+def serve(recorder: Recorder, records_fd: int, linger: float = LINGER_SECONDS) -> int:
+    """Read frames until the worker closes the pipe; 0 if every record was stored."""
+    reader = FrameReader()
+    try:
+        while True:
+            data = os.read(records_fd, _READ_SIZE)
+            if not data:
+                break
+            started = time.monotonic()
+            recorder.handle(reader.feed(data))
+            # Let the next records gather in the pipe: every write costs a transaction and
+            # a system call per file, whatever it holds (see LINGER_SECONDS).
+            pause = linger - (time.monotonic() - started)
+            if pause > 0:
+                time.sleep(pause)
+        if reader.pending:
+            recorder.fail(f"the worker's last frame was cut off ({reader.pending} bytes)", 0)
+    except FrameError as exc:
+        recorder.fail(f"audit records arrived damaged: {exc}", 0)
+    finally:
+        recorder.close()
+    return 0 if recorder.failure is None else 1
+
+
+def _writer(fd: int) -> Callable[[bytes], None]:
+    def write(line: bytes) -> None:
+        with contextlib.suppress(OSError):  # the worker is gone; nobody is left to tell
+            os.write(fd, line)
+
+    return write
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="webwarden-gateway-audit")
+    parser.add_argument("--index", type=int, required=True)
+    args = parser.parse_args(argv)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1):
+        signal.signal(sig, signal.SIG_IGN)
+    logging.basicConfig(
+        level=logging.INFO,
+        format=f"%(asctime)s webwarden audit {args.index}: %(levelname)s %(message)s",
+    )
+    report = _writer(sys.stdout.fileno())
+    try:
+        config = GatewayConfig.from_json(os.environ[CONFIG_ENV])
+        writer = open_when_free(lambda: open_audit_writer(config, args.index))
+    except (AuditSinkError, ValueError, OSError, KeyError) as exc:
+        report(status_line("error", exc))
+        return 2
+    report(status_line("ready"))
+    return serve(Recorder(writer, report), sys.stdin.fileno())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
