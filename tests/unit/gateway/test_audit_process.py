@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import marshal
+import os
 import time
 from pathlib import Path
 
@@ -16,7 +18,12 @@ from webwarden.audit.verify import verify_database, verify_jsonl
 from webwarden.audit.writer import AuditWriter
 from webwarden.gateway.audit_link import to_fields
 from webwarden.gateway.audit_pipe import FLUSH, RECORDS, REOPEN, parse_status
-from webwarden.gateway.audit_process import Recorder, open_audit_writer, open_when_free
+from webwarden.gateway.audit_process import (
+    Recorder,
+    gather,
+    open_audit_writer,
+    open_when_free,
+)
 from webwarden.gateway.config import GatewayConfig
 from webwarden.model.decision import Decision, Effect, RuleRef
 from webwarden.model.transaction import Outcome
@@ -145,3 +152,28 @@ def opener_busy() -> AuditWriter:
 
 def opener_broken() -> AuditWriter:
     raise AuditSinkError("other")
+
+
+def test_gathering_waits_for_more_records_while_the_pipe_has_room() -> None:
+    read, write = os.pipe()
+    try:
+        os.write(write, b"x" * 10)
+        started = time.monotonic()
+        gather(read, started + 0.05)
+        assert time.monotonic() - started >= 0.05
+    finally:
+        os.close(read)
+        os.close(write)
+
+
+def test_gathering_stops_once_the_pipe_is_half_full() -> None:
+    read, write = os.pipe()
+    try:
+        capacity = fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, 4096)  # the smallest a pipe gets
+        os.write(write, b"x" * (capacity // 2))
+        started = time.monotonic()
+        gather(read, started + 30)  # would block the worker's writes if it waited that long
+        assert time.monotonic() - started < 5
+    finally:
+        os.close(read)
+        os.close(write)
