@@ -47,6 +47,7 @@ from webwarden.gateway.audit_pipe import (
     FrameReader,
     status_line,
 )
+from webwarden.gateway.collector import tune_collector
 from webwarden.gateway.config import CONFIG_ENV, GatewayConfig
 from webwarden.store.engine import make_engine
 
@@ -251,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     except (AuditSinkError, ValueError, OSError, KeyError) as exc:
         report(status_line("error", exc))
         return 2
+    tune_collector(freeze=True)  # what it holds now (the database layer) it keeps for life
     report(status_line("ready"))
     return serve(Recorder(writer, report), sys.stdin.fileno())
 

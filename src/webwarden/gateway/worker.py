@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import json
 import logging
 import os
@@ -29,6 +28,7 @@ from webwarden.audit.sink import AuditSinkError
 from webwarden.gateway.addresses import DestinationGuard, parse_networks
 from webwarden.gateway.audit_client import AuditProcess
 from webwarden.gateway.audit_link import BATCH_SECONDS, AuditTrail
+from webwarden.gateway.collector import tune_collector
 from webwarden.gateway.config import CONFIG_ENV, GatewayConfig
 from webwarden.gateway.consent_token import ConsentTokens, load_or_create_key
 from webwarden.gateway.consents import ConsentBook
@@ -120,7 +120,7 @@ class Worker:
 
         reloader = Reloader(sources, snapshot, on_result=on_reload)
         ctx.on_audit_failure = lambda reason: self.write_health(ctx, reloader)
-        _tune_collector()
+        tune_collector()
         self.sock.listen(1024)  # only now: until the worker is ready, clients are refused
         server = await loop.create_server(
             lambda: ProxyConnection(ctx), sock=self.sock, backlog=1024
@@ -192,19 +192,6 @@ class Worker:
             if conn.transport is not None:
                 conn.transport.abort()
         await asyncio.sleep(0)
-
-
-# Collect cyclic garbage after 20,000 net new container objects instead of Python's 700:
-# a proxied request makes dozens of short-lived ones that reference counting frees, and
-# at the default the collector ran every few requests, re-walking the worker's long-lived
-# objects (policy, directory, decision memo) each time: about 15 µs of CPU per request.
-# Cycles still go within a fraction of a second under load; memory they hold stays small.
-GC_THRESHOLDS = (20_000, 20, 50)
-
-
-def _tune_collector() -> None:
-    gc.collect()
-    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def _report(fd: int | None, message: str) -> None:
