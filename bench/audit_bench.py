@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Audit writer benchmark: what one `AuditWriter.write` costs the gateway's worker process.
+"""Audit writer benchmark: what one `AuditWriter.write` costs the process that writes.
 
     .venv/bin/python bench/audit_bench.py [--records N] [--paced-records N] [--rate R]
                                           [--repeat K] [--only NAME,...] [--no-paced]
@@ -11,7 +11,7 @@ per record:
 
 - CPU: CPU time of every thread of the process (the database thread counts) from the
   first write until `close` has stored everything, and how much of it the thread that
-  called `write` spent (in the gateway, the event loop);
+  called `write` spent (in the gateway's audit processes, their only thread);
 - wall: elapsed time over the same span;
 - write p50/p99/max: how long `write` held the calling thread (the database thread
   competes with it for the interpreter lock).
@@ -23,8 +23,8 @@ Modes:
           caches go cold between turns, which makes each write dearer than in a burst.
 
 Each row is the best of --repeat runs (other load on the machine only ever adds).
-Building the records (`AuditRecord.from_decision`, which the gateway calls once per
-transaction) is measured separately. Every run is bounded by its record counts; the
+Building the records (`AuditRecord.from_decision`; the gateway's audit process builds one
+per transaction) is measured separately. Every run is bounded by its record counts; the
 folder is removed afterwards unless --work is given.
 """
 
