@@ -72,8 +72,8 @@ class AuditWriter:
     def write_batch(self, records: Sequence[AuditRecord]) -> list[ChainedRecord]:
         """Chain `records` in order and write them to every sink, each sink storing the lot
         in one go (one write(2) per log file); raises AuditSinkError if any sink cannot
-        keep them (and from then on). A failed batch may be partly stored in some sinks,
-        as a failed single record may be in some; `webwarden audit verify` tells."""
+        keep them (and from then on). A batch one sink failed to keep is still handed to
+        every other sink; `webwarden audit verify` tells where it is missing."""
         with self._lock:
             reason = self.failure_reason
             if reason is not None:
@@ -89,15 +89,21 @@ class AuditWriter:
                 encoded = EncodedEntry(record, chain, seq, prev, chain_json)
                 prev = encoded.entry.hash
                 batch.append(encoded)
+            failed: AuditSinkError | None = None
             for sink in self._sinks:
+                # A sink that fails does not keep the batch from the others: what they
+                # store is not lost (and `verify` names the gap in the failed one).
                 try:
                     sink.write_batch(batch)
                 except AuditSinkError as e:
-                    self._failure = str(e)
-                    raise
+                    failed = failed or e
                 except Exception as e:  # a sink bug must not let an unrecorded request pass
-                    self._failure = f"{sink.name}: {type(e).__name__}: {e}"
-                    raise AuditSinkError(self._failure) from e
+                    error = AuditSinkError(f"{sink.name}: {type(e).__name__}: {e}")
+                    error.__cause__ = e
+                    failed = failed or error
+            if failed is not None:
+                self._failure = str(failed)
+                raise failed
             self._seq, self._hash = seq, prev
             return [encoded.entry for encoded in batch]
 

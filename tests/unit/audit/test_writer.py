@@ -295,3 +295,23 @@ def test_a_failed_batch_fails_the_writer_and_leaves_no_torn_line(
     writer.close()
     # The chain's file was cut back to its last whole record: it still verifies.
     assert [item for _, item in read_jsonl(jsonl_path(tmp_path, CHAIN))] == before
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_batch_one_sink_cannot_keep_still_reaches_the_others(
+    tmp_path: Path, record: RecordFactory
+) -> None:
+    # The access.log is on a full disk; the chain file after it in the list still gets
+    # the batch, so the records are not lost, only missing from the failed sink.
+    sinks: list[AuditSink] = [SquidAccessLog(Path("/dev/full")), JsonlSink(tmp_path / "a.jsonl")]
+    writer = AuditWriter(sinks, chain=CHAIN)
+    with pytest.raises(AuditSinkError, match="disk full"):
+        writer.write_batch([record(decision_id=f"d{i}") for i in range(3)])
+    kept = [item for _, item in read_jsonl(tmp_path / "a.jsonl")]
+    assert [entry.record.decision_id for entry in kept] == ["d0", "d1", "d2"]  # type: ignore[union-attr]
+    assert not writer.healthy and "disk full" in (writer.failure_reason or "")
+    with pytest.raises(AuditSinkError):  # and nothing more is written after the failure
+        writer.write(record())
+    assert len(list(read_jsonl(tmp_path / "a.jsonl"))) == 3
+    for sink in sinks:
+        sink.close()
