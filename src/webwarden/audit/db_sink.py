@@ -13,6 +13,7 @@ for `put_timeout` seconds (the database is not keeping up) is a failure too.
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -95,8 +96,11 @@ def raw_row(encoded: EncodedEntry) -> audit_log.RawRow:
 
 
 class DatabaseSink(AuditSink):
-    """Audit rows in the database. `background=False` inserts each record before `write`
-    returns (for tools and tests; the gateway uses the background thread).
+    """Audit rows in the database. `background=False` inserts in the caller's thread:
+    each batch before `write_batch` returns, or, with `defer` seconds, once rows have
+    waited that long (or `batch_size` are waiting), at a later `write_batch` or `flush`
+    (the gateway's audit processes: one large transaction costs SQLite far less per row
+    than many small ones, and no second thread competes for the interpreter lock).
 
     With the thread, `write` appends the row to a deque and wakes the thread only when it
     is idle; the thread waits up to `linger` seconds for more rows (or until `batch_size`
@@ -116,15 +120,21 @@ class DatabaseSink(AuditSink):
         queue_size: int = 10_000,
         put_timeout: float = 2.0,
         linger: float = 0.25,
+        defer: float = 0.0,
     ) -> None:
         if batch_size < 1 or queue_size < 1:
             raise ValueError("batch_size and queue_size must be at least 1")
+        if defer and background:
+            raise ValueError("defer is for inserting without the background thread")
         self.name = f"database {engine.url!r}"
         self._engine = engine
         self._batch_size = batch_size
         self._queue_size = queue_size
         self._put_timeout = put_timeout
         self._linger = linger
+        self._defer = defer
+        self._deferred: list[audit_log.RawRow] = []
+        self._deferred_since = 0.0
         self._error: str | None = None
         self._closed = False
         # Rows waiting for the thread. The writer appends, the thread pops; a deque does
@@ -178,7 +188,10 @@ class DatabaseSink(AuditSink):
             raise AuditSinkError(f"{self.name}: closed")
         rows = [raw_row(encoded) for encoded in batch]
         if self._thread is None:
-            self._insert(rows)
+            if self._defer:
+                self._defer_rows(rows)
+            else:
+                self._insert(rows)
             if self._error is not None:
                 raise AuditSinkError(self._error)
             return
@@ -191,6 +204,22 @@ class DatabaseSink(AuditSink):
             self._wake.set()
         if len(pending) >= self._batch_size and not self._hurry.is_set():
             self._hurry.set()
+
+    def _defer_rows(self, rows: list[audit_log.RawRow]) -> None:
+        deferred = self._deferred
+        if not deferred:
+            self._deferred_since = time.monotonic()
+        deferred.extend(rows)
+        if (
+            len(deferred) >= self._batch_size
+            or time.monotonic() - self._deferred_since >= self._defer
+        ):
+            self._insert_deferred()
+
+    def _insert_deferred(self) -> None:
+        rows, self._deferred = self._deferred, []
+        for start in range(0, len(rows), self._batch_size):
+            self._insert(rows[start : start + self._batch_size])
 
     def _wait_for_room(self) -> None:
         self._hurry.set()
@@ -212,6 +241,8 @@ class DatabaseSink(AuditSink):
         return self._error
 
     def flush(self) -> None:
+        if self._deferred:
+            self._insert_deferred()
         if self._thread is not None:
             target = self._handed_over
             self._hurry.set()
@@ -232,6 +263,8 @@ class DatabaseSink(AuditSink):
         if self._closed:
             return
         self._closed = True
+        if self._deferred:
+            self._insert_deferred()
         if self._thread is not None:
             self._stopping = True
             self._hurry.set()

@@ -75,9 +75,11 @@ class AuditWriter:
         keep them (and from then on). A batch one sink failed to keep is still handed to
         every other sink; `webwarden audit verify` tells where it is missing."""
         with self._lock:
-            reason = self.failure_reason
-            if reason is not None:
-                raise AuditSinkError(reason)
+            # Only a failure already seen stops the batch here. One a sink found since (the
+            # database thread's) is raised by that sink's own write_batch below, after the
+            # sinks before it have kept the batch.
+            if self._failure is not None:
+                raise AuditSinkError(self._failure)
             if not records:
                 return []
             # Encoded once here; every sink builds its line or row from the same pieces.

@@ -25,6 +25,7 @@ import fcntl
 import logging
 import marshal
 import os
+import select
 import signal
 import sys
 import termios
@@ -56,18 +57,30 @@ from webwarden.store.engine import make_engine
 CHAIN_WAIT_SECONDS = 15.0
 _READ_SIZE = 1024 * 1024
 # How often, at most, the process writes: a batch every few milliseconds (what each worker
-# sends) cost a database transaction and three write(2)s each; gathering 25 ms worth cut
-# the process's CPU per record with two workers (bench/README.md). The records wait in
-# the pipe meanwhile, where a worker that dies cannot lose them; never past half of it.
+# sends) cost a write(2) per log file and a hand-over to the database thread each;
+# gathering 25 ms worth cut the process's CPU per record with two workers
+# (bench/README.md). The records wait in the pipe meanwhile, where a worker that dies
+# cannot lose them; never past half of it.
 LINGER_SECONDS = 0.025
 _GATHER_STEP = 0.005
+# The database gets its rows in transactions of up to a quarter of a second's worth
+# (audit/db_sink.py, `defer`): every transaction rewrites each index page it touched, and
+# with many people the (person, time) index is touched all over. Transactions of 350
+# rows cost SQLite about 19 µs a row for 300 people, of 2,048 rows 10 µs, of 8,192 rows
+# 8 µs (bench/README.md, Audit). The rows are in the chain file meanwhile, and a new
+# audit process copies any the database missed. Inserted in this process's one thread:
+# a database thread's hand-offs of the interpreter lock cost more than it saved.
+DB_DEFER_SECONDS = 0.25
+DB_BATCH_ROWS = 8192
+# How often an idle audit process stores rows still deferred.
+IDLE_SECONDS = 0.2
 log = logging.getLogger("webwarden.gateway.audit")
 
 
 def open_audit_writer(config: GatewayConfig, index: int) -> AuditWriter:
     """Worker `index`'s writer: its own JSON lines chain, the shared Squid-format
-    access.log, the shared database (inserted by this process's one thread: there is no
-    event loop here to keep free)."""
+    access.log, the shared database (in larger transactions than the files get: see
+    DB_DEFER_SECONDS)."""
     chain = default_chain(index)
     log_dir = config.audit_jsonl_dir or config.log_dir
     access_log = config.access_log or config.log_dir / ACCESS_LOG
@@ -79,7 +92,10 @@ def open_audit_writer(config: GatewayConfig, index: int) -> AuditWriter:
         # file should it miss records) last.
         sinks.append(JsonlSink(jsonl_path(log_dir, chain)))
         sinks.append(SquidAccessLog(access_log))
-        sinks.append(DatabaseSink(make_engine(config.db_url), background=False))
+        engine = make_engine(config.db_url)
+        sinks.append(
+            DatabaseSink(engine, background=False, defer=DB_DEFER_SECONDS, batch_size=DB_BATCH_ROWS)
+        )
         return AuditWriter(sinks, chain=chain)
     except BaseException:
         for sink in sinks:
@@ -164,6 +180,14 @@ class Recorder:
         except AuditSinkError as exc:
             self.fail(f"reopening the audit logs failed: {exc}", 0)
 
+    def idle(self) -> None:
+        """Nothing came for a while: store what the sinks still hold (deferred rows)."""
+        if self.failure is None:
+            try:
+                self.writer.flush()
+            except AuditSinkError as exc:
+                self.fail(str(exc), 0)
+
     def fail(self, reason: str, lost: int) -> None:
         if self.failure is None:
             self.failure = reason
@@ -182,6 +206,9 @@ def serve(recorder: Recorder, records_fd: int, linger: float = LINGER_SECONDS) -
     reader = FrameReader()
     try:
         while True:
+            if not select.select([records_fd], [], [], IDLE_SECONDS)[0]:
+                recorder.idle()
+                continue
             data = os.read(records_fd, _READ_SIZE)
             if not data:
                 break

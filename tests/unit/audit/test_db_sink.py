@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -143,3 +144,69 @@ def test_a_write_after_close_is_refused(engine: Engine, record: RecordFactory) -
     sink.close()
     with pytest.raises(AuditSinkError, match="closed"):
         sink.write(append(START, record(), CHAIN))
+
+
+def _entries(record: RecordFactory, count: int) -> list[EncodedEntry]:
+    entries, head = [], START
+    for i in range(count):
+        entry = append(head, record(decision_id=f"dec-{i + 1}"), CHAIN)
+        entries.append(EncodedEntry.of(entry))
+        head = entry.head
+    return entries
+
+
+def test_deferred_rows_wait_to_share_a_transaction(engine: Engine, record: RecordFactory) -> None:
+    sink = DatabaseSink(engine, background=False, defer=3600, batch_size=5)
+    entries = _entries(record, 7)
+    sink.write_batch(entries[:3])
+    assert audit_log.count_rows(engine) == 0  # waiting
+    sink.write_batch(entries[3:6])  # five or more waiting: inserted
+    assert audit_log.count_rows(engine) == 6
+    sink.write_batch(entries[6:])
+    assert audit_log.count_rows(engine) == 6
+    sink.flush()  # an idle audit process, or a clean stop
+    assert audit_log.count_rows(engine) == 7
+    sink.close()
+    (report,) = verify_database(engine)
+    assert report.ok and report.count == 7
+
+
+def test_deferred_rows_go_in_once_they_have_waited_long_enough(
+    engine: Engine, record: RecordFactory
+) -> None:
+    sink = DatabaseSink(engine, background=False, defer=0.05)
+    first, second = _entries(record, 2)
+    sink.write_batch([first])
+    assert audit_log.count_rows(engine) == 0
+    time.sleep(0.06)
+    sink.write_batch([second])
+    assert audit_log.count_rows(engine) == 2
+    sink.close()
+
+
+def test_closing_stores_deferred_rows(engine: Engine, record: RecordFactory) -> None:
+    sink = DatabaseSink(engine, background=False, defer=3600)
+    sink.write_batch(_entries(record, 4))
+    sink.close()
+    assert audit_log.count_rows(engine) == 4
+
+
+def test_a_failed_deferred_insert_is_reported_by_the_next_call(
+    engine: Engine, record: RecordFactory
+) -> None:
+    sink = DatabaseSink(engine, background=False, defer=3600)
+    first, second = _entries(record, 2)
+    sink.write_batch([first])
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE audit_records"))
+    with pytest.raises(AuditSinkError, match="no such table"):
+        sink.flush()
+    assert sink.failure() is not None
+    with pytest.raises(AuditSinkError, match="no such table"):
+        sink.write_batch([second])
+    sink.close()
+
+
+def test_deferring_is_for_the_callers_own_thread(engine: Engine) -> None:
+    with pytest.raises(ValueError, match="defer"):
+        DatabaseSink(engine, defer=0.25)

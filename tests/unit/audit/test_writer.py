@@ -3,6 +3,7 @@ from __future__ import annotations
 import errno
 import os
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -315,3 +316,25 @@ def test_a_batch_one_sink_cannot_keep_still_reaches_the_others(
     assert len(list(read_jsonl(tmp_path / "a.jsonl"))) == 3
     for sink in sinks:
         sink.close()
+
+
+def test_a_failure_found_in_the_background_still_lets_the_batch_reach_the_files(
+    tmp_path: Path, engine: Engine, record: RecordFactory
+) -> None:
+    database = DatabaseSink(engine, linger=0)
+    writer = AuditWriter([JsonlSink(tmp_path / "a.jsonl"), database], chain=CHAIN)
+    write_some(writer, record, 2)
+    writer.flush()
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE audit_records"))
+    writer.write(record())  # queued; the insert fails in the background
+    deadline = time.monotonic() + 10
+    while database.failure() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    # The writer learns of it with the next batch, which the chain file still keeps.
+    with pytest.raises(AuditSinkError, match="no such table"):
+        writer.write(record(decision_id="after"))
+    assert [r.last_seq for r in verify_jsonl([tmp_path / "a.jsonl"])] == [4]
+    with pytest.raises(AuditSinkError):
+        writer.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -160,3 +161,24 @@ def test_a_process_that_takes_nothing_fails_the_trail_after_the_put_timeout(
         os.kill(audit.pid, signal.SIGCONT)
     with pytest.raises(AuditSinkError, match="not keeping up"):
         audit.close()
+
+
+def test_a_database_failure_found_by_its_thread_comes_back_without_more_records(
+    tmp_path: Path, loop: asyncio.AbstractEventLoop
+) -> None:
+    cfg = config(tmp_path)
+    audit = started(cfg, loop)
+    told: list[tuple[str, int]] = []
+    audit.on_failure = lambda reason, lost: told.append((reason, lost))
+    audit.write_batch(fields(2))
+    audit.flush()
+    with sqlite3.connect(tmp_path / "audit.db") as db:
+        db.execute("DROP TABLE audit_records")
+    audit.write_batch(fields(3))  # kept by the files; the database thread fails on them
+    # Nothing more is written: the process reports the failure while idle.
+    run_until(loop, lambda: bool(told))
+    assert "no such table" in told[0][0] and not audit.healthy
+    with pytest.raises(AuditSinkError, match="no such table"):
+        audit.close()
+    (report,) = verify_jsonl([chain_file(tmp_path)])
+    assert report.ok and report.count == 5  # the chain file has every record
