@@ -1,11 +1,12 @@
 """From a finished transaction to the audit trail (G4, G8), and what a failure means.
 
-The record is made when the transaction ends, with its final status, byte counts and
-duration, and written with the others that ended within the same few milliseconds (one
-write(2) per log file for all of them, not one per record). The boundary (docs/gateway.md,
-"Audit"): a request is forwarded only while the trail is healthy; its record is written
-within `BATCH_SECONDS` of its end; if that write fails, the failure is logged and shown on
-/healthz, and no further request is forwarded by this worker.
+The record's values are taken when the transaction ends, with its final status, byte
+counts and duration, and handed to the worker's audit process (gateway/audit_client.py)
+with the others that ended within the same few milliseconds, which builds, chains and
+writes them. The boundary (docs/gateway.md, "Audit"): a request is forwarded only while
+the trail is healthy; its record is handed over within `BATCH_SECONDS` of its end; if it
+cannot be kept, the failure is logged and shown on /healthz, and no further request is
+forwarded by this worker.
 """
 
 from __future__ import annotations
@@ -14,13 +15,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from webwarden.audit.record import (
-    NO_UPSTREAM,
-    AuditRecord,
-    RecordFields,
-    epoch_us,
-    record_from_fields,
-)
+from webwarden.audit.record import NO_UPSTREAM, RecordFields, epoch_us
 from webwarden.audit.sink import AuditSinkError
 from webwarden.model.decision import Decision, Effect, Obligation
 from webwarden.model.transaction import Outcome, Transaction
@@ -54,6 +49,10 @@ def deciding_decision(txn: Transaction) -> Decision | None:
     if content is not None and content.effect is Effect.BLOCK:
         return content
     return txn.decision
+
+
+_ALLOW = Effect.ALLOW.value
+_BLOCK = Effect.BLOCK.value
 
 
 def to_fields(txn: Transaction) -> RecordFields:
@@ -93,14 +92,6 @@ def to_fields(txn: Transaction) -> RecordFields:
         bytes_.to_client, duration_ms, decision.grants_used, decision.consents_used,
         hierarchy, txn.response_type, reason, Obligation.LOG_METADATA_ONLY in decision.obligations,
     )  # fmt: skip
-
-
-def to_record(txn: Transaction) -> AuditRecord:
-    return record_from_fields(to_fields(txn))
-
-
-_ALLOW = Effect.ALLOW.value
-_BLOCK = Effect.BLOCK.value
 
 
 class AuditTrail:

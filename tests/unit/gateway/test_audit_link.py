@@ -6,7 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from tests.unit.gateway.harness import RecordingWriter
-from webwarden.gateway.audit_link import AuditTrail, to_record
+from webwarden.audit.record import AuditRecord, record_from_fields
+from webwarden.gateway.audit_link import AuditTrail, to_fields
 from webwarden.model.decision import Decision, Effect, Obligation, RuleRef
 from webwarden.model.request import Destination
 from webwarden.model.transaction import Outcome, Transaction
@@ -22,6 +23,11 @@ def transaction(outcome: Outcome, decision: Decision | None = None) -> Transacti
     txn.timings.started, txn.timings.finished = 1.0, 1.25
     txn.bytes.from_client, txn.bytes.to_client = 120, 4000
     return txn
+
+
+def to_record(txn: Transaction) -> AuditRecord:
+    """The record the audit process makes of what the worker sends for `txn`."""
+    return record_from_fields(to_fields(txn))
 
 
 def test_metadata_only_keeps_the_host() -> None:
