@@ -32,13 +32,10 @@ import termios
 import time
 from collections.abc import Callable
 
-from webwarden.audit.db_sink import DatabaseSink
-from webwarden.audit.ecs_jsonl import JsonlSink
 from webwarden.audit.files import FileInUseError
 from webwarden.audit.record import AuditRecord, RecordFields, record_from_fields
-from webwarden.audit.setup import ACCESS_LOG, default_chain, jsonl_path
-from webwarden.audit.sink import AuditSink, AuditSinkError
-from webwarden.audit.squid_log import SquidAccessLog
+from webwarden.audit.setup import ACCESS_LOG, open_writer
+from webwarden.audit.sink import AuditSinkError
 from webwarden.audit.writer import AuditWriter
 from webwarden.gateway.audit_pipe import (
     FLUSH,
@@ -81,26 +78,14 @@ def open_audit_writer(config: GatewayConfig, index: int) -> AuditWriter:
     """Worker `index`'s writer: its own JSON lines chain, the shared Squid-format
     access.log, the shared database (in larger transactions than the files get: see
     DB_DEFER_SECONDS)."""
-    chain = default_chain(index)
-    log_dir = config.audit_jsonl_dir or config.log_dir
-    access_log = config.access_log or config.log_dir / ACCESS_LOG
-    for folder in (log_dir, access_log.parent):
-        folder.mkdir(parents=True, exist_ok=True)
-    sinks: list[AuditSink] = []
-    try:
-        # The chain's home first, the database (the slowest, and caught up from the chain
-        # file should it miss records) last.
-        sinks.append(JsonlSink(jsonl_path(log_dir, chain)))
-        sinks.append(SquidAccessLog(access_log))
-        engine = make_engine(config.db_url)
-        sinks.append(
-            DatabaseSink(engine, background=False, defer=DB_DEFER_SECONDS, batch_size=DB_BATCH_ROWS)
-        )
-        return AuditWriter(sinks, chain=chain)
-    except BaseException:
-        for sink in sinks:
-            sink.close()
-        raise
+    return open_writer(
+        config.audit_jsonl_dir or config.log_dir,
+        worker=index,
+        engine=make_engine(config.db_url),
+        access_log=config.access_log or config.log_dir / ACCESS_LOG,
+        db_defer=DB_DEFER_SECONDS,
+        db_batch_rows=DB_BATCH_ROWS,
+    )
 
 
 def open_when_free(
