@@ -3,10 +3,9 @@ gateway's audit processes and tools use it).
 
 Layout in `log_dir`: `access.log` (Squid format, shared by every worker of the machine;
 `access_log` may put it elsewhere) and `audit-<chain>.jsonl` (one per worker: each worker
-has its own chain). The
-database holds every chain. The default chain name is `<host>-w<worker>`, so that several
-gateways can share one database, and a worker restarted with the same number continues
-its own chain.
+has its own chain). The database holds every chain. The default chain name is
+`<host>-w<worker>`, so that several gateways can share one database, and a worker
+restarted with the same number continues its own chain.
 """
 
 from __future__ import annotations
@@ -71,14 +70,12 @@ def open_writer(
         if squid_log:
             sinks.append(SquidAccessLog(access_log))
         if engine is not None:
-            if db_defer is None:
-                sinks.append(DatabaseSink(engine, batch_size=db_batch_rows))
-            else:
-                sinks.append(
-                    DatabaseSink(
-                        engine, background=False, defer=db_defer, batch_size=db_batch_rows
-                    )
+            background = db_defer is None
+            sinks.append(
+                DatabaseSink(
+                    engine, background=background, defer=db_defer or 0.0, batch_size=db_batch_rows
                 )
+            )
         return AuditWriter(sinks, chain=chain)
     except BaseException:
         for sink in sinks:

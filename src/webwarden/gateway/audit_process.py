@@ -32,6 +32,8 @@ import termios
 import time
 from collections.abc import Callable
 
+from sqlalchemy import Engine
+
 from webwarden.audit.files import FileInUseError
 from webwarden.audit.record import AuditRecord, RecordFields, record_from_fields
 from webwarden.audit.setup import ACCESS_LOG, open_writer
@@ -54,8 +56,8 @@ from webwarden.store.engine import make_engine
 CHAIN_WAIT_SECONDS = 15.0
 _READ_SIZE = 1024 * 1024
 # How often, at most, the process writes: a batch every few milliseconds (what each worker
-# sends) cost a write(2) per log file and a hand-over to the database thread each;
-# gathering 25 ms worth cut the process's CPU per record with two workers
+# sends) cost a write(2) per log file each; gathering 25 ms worth cut the process's CPU
+# per record with two workers
 # (bench/README.md). The records wait in the pipe meanwhile, where a worker that dies
 # cannot lose them; never past half of it.
 LINGER_SECONDS = 0.025
@@ -74,14 +76,16 @@ IDLE_SECONDS = 0.2
 log = logging.getLogger("webwarden.gateway.audit")
 
 
-def open_audit_writer(config: GatewayConfig, index: int) -> AuditWriter:
+def open_audit_writer(
+    config: GatewayConfig, index: int, engine: Engine | None = None
+) -> AuditWriter:
     """Worker `index`'s writer: its own JSON lines chain, the shared Squid-format
-    access.log, the shared database (in larger transactions than the files get: see
-    DB_DEFER_SECONDS)."""
+    access.log, the shared database (`engine`, else one made from the settings; in larger
+    transactions than the files get: see DB_DEFER_SECONDS)."""
     return open_writer(
         config.audit_jsonl_dir or config.log_dir,
         worker=index,
-        engine=make_engine(config.db_url),
+        engine=engine or make_engine(config.db_url),
         access_log=config.access_log or config.log_dir / ACCESS_LOG,
         db_defer=DB_DEFER_SECONDS,
         db_batch_rows=DB_BATCH_ROWS,
@@ -260,7 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     report = _writer(sys.stdout.fileno())
     try:
         config = GatewayConfig.from_json(os.environ[CONFIG_ENV])
-        writer = open_when_free(lambda: open_audit_writer(config, args.index))
+        engine = make_engine(config.db_url)  # once, not on every wait for the chain file
+        writer = open_when_free(lambda: open_audit_writer(config, args.index, engine))
     except (AuditSinkError, ValueError, OSError, KeyError) as exc:
         report(status_line("error", exc))
         return 2
