@@ -206,8 +206,15 @@ def versions() -> dict[str, str]:
     except importlib.metadata.PackageNotFoundError:
         webwarden = "?"
     commit = _first_line(["git", "-C", str(REPO), "describe", "--always", "--dirty"])
+    try:
+        from webwarden import compiled
+
+        built = len(compiled.compiled_modules())
+        path = f"request path compiled, {built} modules" if built else "request path not compiled"
+    except ImportError:
+        path = "?"
     return {
-        "webwarden": f"{webwarden} (git {commit})",
+        "webwarden": f"{webwarden} (git {commit}; {path})",
         "squid": _first_line(["squid", "-v"], lambda s: s.split()[-1]),
         "squidGuard": _first_line(["squidGuard", "-v"], lambda s: s.split()[1].rstrip(":")),
         "nginx": _first_line(["nginx", "-v"], lambda s: s.split("/")[-1]),

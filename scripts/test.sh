@@ -22,7 +22,7 @@ fi
 
 bash scripts/venv.sh dev
 echo "== ruff"
-.venv/bin/ruff check src tests bench
+.venv/bin/ruff check src tests bench scripts
 echo "== mypy (strict, src/)"
 .venv/bin/mypy
 echo "== pytest"

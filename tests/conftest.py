@@ -27,3 +27,23 @@ UT1_NAMES = frozenset(
 @pytest.fixture(scope="session")
 def ut1_names() -> frozenset[str]:
     return UT1_NAMES
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Tests run the compiled request path when it is built (scripts/compile.py); built from
+    # older sources it would test old code, so stop before running anything.
+    from webwarden import compiled
+
+    try:
+        compiled.check()
+    except compiled.StaleCompiledModulesError as exc:
+        raise pytest.UsageError(str(exc)) from exc
+
+
+def pytest_report_header() -> str:
+    from webwarden import compiled
+
+    built = compiled.compiled_modules()
+    if built:
+        return f"webwarden request path: compiled ({len(built)} of {len(compiled.MODULES)})"
+    return "webwarden request path: sources (not compiled)"

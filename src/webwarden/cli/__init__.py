@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from webwarden import compiled
 from webwarden.cli import audit_cmd, categories_cmd, gateway_cmd, policy_cmd, squid_cmd
 
 
@@ -23,6 +24,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        # Compiled modules built from older sources would run old code: refuse instead.
+        compiled.check()
+    except compiled.StaleCompiledModulesError as exc:
+        print(f"webwarden: {exc}", file=sys.stderr)
+        return 2
     handler = args.handler
     try:
         code: int = handler(args)

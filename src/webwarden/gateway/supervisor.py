@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import uvloop
 from prometheus_client.multiprocess import mark_process_dead
 
+from webwarden import compiled
 from webwarden.categories.shipped import default_snapshot_is_current
 from webwarden.categories.snapshot import SnapshotError
 from webwarden.gateway.admin import AdminConnection, AdminState, WorkerHealth
@@ -279,9 +280,14 @@ class Supervisor:
         else:
             proxy_for_clients = proxy
         workers = f"{config.workers} worker{'s' if config.workers != 1 else ''}"
+        built = len(compiled.compiled_modules())
+        path = (
+            f"request path compiled ({built} modules)" if built
+            else "request path not compiled (slower: see scripts/compile.py)"
+        )
         return "\n".join([
             f"webwarden gateway listening: proxy={proxy} admin={format_hostport(*config.admin)}",
-            f"  {workers}; state in {config.state_dir}",
+            f"  {workers}; {path}; state in {config.state_dir}",
             f"  browsers: set automatic proxy configuration to {admin}/proxy.pac",
             f"            (or the proxy {proxy_for_clients} for HTTP and HTTPS)",
             f"  curl:     curl -x http://{proxy_for_clients} -U pc1001:demo http://example.com/",
