@@ -16,6 +16,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
@@ -24,6 +25,9 @@ from webwarden.audit.chain import ChainedRecord, ChainHead, EncodedEntry
 from webwarden.audit.record import AuditRecord
 from webwarden.audit.sink import AuditSink, AuditSinkError
 from webwarden.store import audit_log
+
+if TYPE_CHECKING:
+    from webwarden.audit.plain_batch import EncodedBatch
 
 
 def entry_to_row(entry: ChainedRecord) -> audit_log.Row:
@@ -182,11 +186,16 @@ class DatabaseSink(AuditSink):
         self.write_batch((encoded,))
 
     def write_batch(self, batch: Sequence[EncodedEntry]) -> None:
+        self._store([raw_row(encoded) for encoded in batch])
+
+    def write_plain(self, batch: EncodedBatch) -> None:
+        self._store(batch.rows)
+
+    def _store(self, rows: list[audit_log.RawRow]) -> None:
         if self._error is not None:
             raise AuditSinkError(self._error)
         if self._closed:
             raise AuditSinkError(f"{self.name}: closed")
-        rows = [raw_row(encoded) for encoded in batch]
         if self._thread is None:
             if self._defer:
                 self._defer_rows(rows)

@@ -33,7 +33,7 @@ import re
 from collections.abc import Iterator, Sequence
 from json.encoder import encode_basestring
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from webwarden.audit.chain import ChainedRecord, ChainHead, EncodedEntry
@@ -41,6 +41,9 @@ from webwarden.audit.files import AppendOnlyFile, FileInUseError, lines_from_end
 from webwarden.audit.record import NO_UPSTREAM, AuditRecord, format_time, parse_time
 from webwarden.audit.record_json import json_text
 from webwarden.audit.sink import AuditSink, AuditSinkError, describe_os_error
+
+if TYPE_CHECKING:
+    from webwarden.audit.plain_batch import EncodedBatch
 
 ECS_VERSION = "8.11.0"
 
@@ -78,9 +81,7 @@ def _domain(url: str) -> str | None:
 
 
 def _outcome(record: AuditRecord) -> str:
-    if record.status == 0:
-        return "unknown"
-    return "success" if record.effect == "allow" and record.status < 400 else "failure"
+    return outcome_text(record.effect, record.status)
 
 
 def to_ecs(entry: ChainedRecord) -> dict[str, Any]:
@@ -182,31 +183,58 @@ def ecs_line(encoded: EncodedEntry) -> bytes:
     """`encode_line` from fields already encoded: the same bytes, built as a template
     (keys in the order `to_ecs` inserts them) instead of a nested dict for json.dumps."""
     entry, j, r = encoded.entry, encoded.json, encoded.entry.record
-    allowed = r.effect == "allow"
-    reason = f',"reason":{j.reason}' if r.reason else ""
-    ip = f',"ip":{j.client}' if _is_ip(r.client) else ""
-    domain = _domain(r.url) if "://" in r.url else None
+    return ecs_text(
+        j.time, r.effect == "allow", j.effect, _outcome(r), round(r.duration_ms * 1_000_000),
+        j.decision_id, encoded.seq_json, json_text(entry.hash), j.reason if r.reason else "",
+        j.client, _is_ip(r.client), j.device, j.url,
+        _domain(r.url) if "://" in r.url else None, j.method, j.bytes_in, j.status,
+        j.bytes_out, j.rule_ids, j.policy_version, j.categories, j.grant_ids, j.consent_ids,
+        encoded.chain_json, encoded.prev_json, j.content_type if r.content_type else "",
+        j.person if r.person is not None else "",
+        j.hierarchy if r.hierarchy != NO_UPSTREAM else "",
+    ).encode()  # fmt: skip
+
+
+def ecs_text(
+    time: str, allowed: bool, effect: str, outcome: str, duration_ns: int, decision_id: str,
+    seq: str, hash_: str, reason: str, client: str, client_is_ip: bool, device: str, url: str,
+    domain: str | None, method: str, bytes_in: str, status: str, bytes_out: str,
+    rule_ids: str, policy_version: str, categories: str, grant_ids: str, consent_ids: str,
+    chain: str, prev: str, content_type: str, person: str, destination: str,
+) -> str:  # fmt: skip
+    """One line of the file, from each value's JSON text (`time` without quotes; `reason`,
+    `content_type`, `person` and `destination` empty when the document leaves them out;
+    `domain` as plain text or None): the one definition of a line, which `ecs_line` and
+    the plain-values encoder (audit/plain_batch.py) both use."""
+    reason = f',"reason":{reason}' if reason else ""
+    ip = f',"ip":{client}' if client_is_ip else ""
     domain_json = f',"domain":{encode_basestring(domain)}' if domain else ""
-    content_type = f',"content_type":{j.content_type}' if r.content_type else ""
-    user = f',"user":{{"id":{j.person}}}' if r.person is not None else ""
-    upstream = f',"destination":{{"address":{j.hierarchy}}}' if r.hierarchy != NO_UPSTREAM else ""
+    content_type = f',"content_type":{content_type}' if content_type else ""
+    user = f',"user":{{"id":{person}}}' if person else ""
+    upstream = f',"destination":{{"address":{destination}}}' if destination else ""
     return (
-        f'{{"@timestamp":"{j.time}","ecs":{{"version":"{ECS_VERSION}"}},'
+        f'{{"@timestamp":"{time}","ecs":{{"version":"{ECS_VERSION}"}},'
         f'"event":{{"kind":"event","category":["network","web"],'
-        f'"type":["access","{"allowed" if allowed else "denied"}"],"action":{j.effect},'
-        f'"outcome":"{_outcome(r)}","duration":{round(r.duration_ms * 1_000_000)},'
-        f'"id":{j.decision_id},"sequence":{encoded.seq_json},'
-        f'"hash":{json_text(entry.hash)}{reason}}},{_OBSERVER},'
-        f'"source":{{"address":{j.client}{ip}}},"device":{{"id":{j.device}}},'
-        f'"url":{{"full":{j.url}{domain_json}}},'
-        f'"http":{{"request":{{"method":{j.method},"bytes":{j.bytes_in}}},'
-        f'"response":{{"status_code":{j.status},"bytes":{j.bytes_out}}}}},'
-        f'"rule":{{"id":{j.rule_ids},"ruleset":{j.policy_version}}},'
-        f'"webwarden":{{"categories":{j.categories},"grant_ids":{j.grant_ids},'
-        f'"consent_ids":{j.consent_ids},'
-        f'"chain":{{"name":{encoded.chain_json},"prev":{encoded.prev_json}}}'
+        f'"type":["access","{"allowed" if allowed else "denied"}"],"action":{effect},'
+        f'"outcome":"{outcome}","duration":{duration_ns},'
+        f'"id":{decision_id},"sequence":{seq},'
+        f'"hash":{hash_}{reason}}},{_OBSERVER},'
+        f'"source":{{"address":{client}{ip}}},"device":{{"id":{device}}},'
+        f'"url":{{"full":{url}{domain_json}}},'
+        f'"http":{{"request":{{"method":{method},"bytes":{bytes_in}}},'
+        f'"response":{{"status_code":{status},"bytes":{bytes_out}}}}},'
+        f'"rule":{{"id":{rule_ids},"ruleset":{policy_version}}},'
+        f'"webwarden":{{"categories":{categories},"grant_ids":{grant_ids},'
+        f'"consent_ids":{consent_ids},'
+        f'"chain":{{"name":{chain},"prev":{prev}}}'
         f"{content_type}}}{user}{upstream}}}\n"
-    ).encode()
+    )
+
+
+def outcome_text(effect: str, status: int) -> str:
+    if status == 0:
+        return "unknown"
+    return "success" if effect == "allow" and status < 400 else "failure"
 
 
 def decode_line(line: bytes) -> ChainedRecord:
@@ -291,6 +319,9 @@ class JsonlSink(AuditSink):
         # One write(2): the file cuts a failed write back whole, so the chain's home
         # never ends in half a batch.
         self._append(b"".join([ecs_line(encoded) for encoded in batch]))
+
+    def write_plain(self, batch: EncodedBatch) -> None:
+        self._append(batch.jsonl)
 
     def _append(self, lines: bytes) -> None:
         try:

@@ -53,6 +53,23 @@ def _method_ok(method: str) -> bool:
     return bool(method) and not any(c.isspace() for c in method)
 
 
+def check_values(
+    effect: str, method: str, status: int, bytes_in: int, bytes_out: int, duration_ms: float
+) -> None:
+    """Raise ValueError for values no record may hold (every way of building one checks
+    them here)."""
+    if effect not in EFFECTS:
+        raise ValueError(f"effect {effect!r} is not one of {sorted(EFFECTS)}")
+    if not _method_ok(method):
+        raise ValueError(f"method {method!r} is empty or contains white space")
+    if not 0 <= status <= 999:
+        raise ValueError(f"status {status} is outside 0..999")
+    if bytes_in < 0 or bytes_out < 0:
+        raise ValueError("byte counts cannot be negative")
+    if not math.isfinite(duration_ms) or duration_ms < 0:
+        raise ValueError(f"duration {duration_ms!r} ms is not a finite, positive number")
+
+
 def format_time(at: datetime) -> str:
     """UTC time with microseconds and a `Z`, the form every sink and the chain use."""
     t = at if at.tzinfo is UTC else at.astimezone(UTC)
@@ -107,16 +124,10 @@ class AuditRecord:
     def __post_init__(self) -> None:
         if self.time.tzinfo is None or self.time.utcoffset() is None:
             raise ValueError("audit record time must be timezone-aware")
-        if self.effect not in EFFECTS:
-            raise ValueError(f"effect {self.effect!r} is not one of {sorted(EFFECTS)}")
-        if not _method_ok(self.method):
-            raise ValueError(f"method {self.method!r} is empty or contains white space")
-        if not 0 <= self.status <= 999:
-            raise ValueError(f"status {self.status} is outside 0..999")
-        if self.bytes_in < 0 or self.bytes_out < 0:
-            raise ValueError("byte counts cannot be negative")
-        if not math.isfinite(self.duration_ms) or self.duration_ms < 0:
-            raise ValueError(f"duration {self.duration_ms!r} ms is not a finite, positive number")
+        check_values(
+            self.effect, self.method, self.status, self.bytes_in, self.bytes_out,
+            self.duration_ms,
+        )
         # Normalise in place: the dataclass is frozen, so this is the one moment to do it.
         set_ = object.__setattr__
         set_(self, "time", self.time.astimezone(UTC))

@@ -118,16 +118,35 @@ class RecordJson:
     def canonical(self, chain_json: str, seq_json: str, prev_json: str) -> bytes:
         """The sorted-key compact JSON of `record.to_plain()` plus chain, seq and prev
         (given as JSON text): what the chain hashes."""
-        # Keys in sorted order, as json.dumps(sort_keys=True) puts them.
-        return (
-            f'{{"bytes_in":{self.bytes_in},"bytes_out":{self.bytes_out},'
-            f'"categories":{self.categories},"chain":{chain_json},"client":{self.client},'
-            f'"consent_ids":{self.consent_ids},"content_type":{self.content_type},'
-            f'"decision_id":{self.decision_id},"device":{self.device},'
-            f'"duration_us":{self.duration_us},"effect":{self.effect},'
-            f'"grant_ids":{self.grant_ids},"hierarchy":{self.hierarchy},'
-            f'"method":{self.method},"person":{self.person},'
-            f'"policy_version":{self.policy_version},"prev":{prev_json},'
-            f'"reason":{self.reason},"rule_ids":{self.rule_ids},"seq":{seq_json},'
-            f'"status":{self.status},"time":"{self.time}","url":{self.url}}}'
-        ).encode()
+        return canonical_text(
+            self.bytes_in, self.bytes_out, self.categories, chain_json, self.client,
+            self.consent_ids, self.content_type, self.decision_id, self.device,
+            self.duration_us, self.effect, self.grant_ids, self.hierarchy, self.method,
+            self.person, self.policy_version, prev_json, self.reason, self.rule_ids, seq_json,
+            self.status, self.time, self.url,
+        ).encode()  # fmt: skip
+
+
+def canonical_text(
+    bytes_in: str, bytes_out: str, categories: str, chain: str, client: str,
+    consent_ids: str, content_type: str, decision_id: str, device: str, duration_us: str,
+    effect: str, grant_ids: str, hierarchy: str, method: str, person: str,
+    policy_version: str, prev: str, reason: str, rule_ids: str, seq: str, status: str,
+    time: str, url: str,
+) -> str:  # fmt: skip
+    """The canonical serialisation from each value's JSON text (`time` without quotes),
+    keys in sorted order as json.dumps(sort_keys=True) puts them. The one definition of
+    what the chain hashes: RecordJson and the plain-values encoder (audit/plain_batch.py)
+    both use it."""
+    return (
+        f'{{"bytes_in":{bytes_in},"bytes_out":{bytes_out},'
+        f'"categories":{categories},"chain":{chain},"client":{client},'
+        f'"consent_ids":{consent_ids},"content_type":{content_type},'
+        f'"decision_id":{decision_id},"device":{device},'
+        f'"duration_us":{duration_us},"effect":{effect},'
+        f'"grant_ids":{grant_ids},"hierarchy":{hierarchy},'
+        f'"method":{method},"person":{person},'
+        f'"policy_version":{policy_version},"prev":{prev},'
+        f'"reason":{reason},"rule_ids":{rule_ids},"seq":{seq},'
+        f'"status":{status},"time":"{time}","url":{url}}}'
+    )

@@ -10,8 +10,12 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from webwarden.audit.chain import ChainedRecord, ChainHead, EncodedEntry
+
+if TYPE_CHECKING:
+    from webwarden.audit.plain_batch import EncodedBatch
 
 
 class AuditSinkError(Exception):
@@ -64,6 +68,11 @@ class AuditSink:
         write(2) for a file, one hand-over to the database thread) override this."""
         for encoded in batch:
             self.write_encoded(encoded)
+
+    def write_plain(self, batch: EncodedBatch) -> None:
+        """A batch encoded from plain values (audit/plain_batch.py), in order. A sink that
+        does not override this makes the writer take the general path (`write_batch`)."""
+        raise NotImplementedError
 
     def failure(self) -> str | None:
         """A failure found after `write` returned (background sinks), or None."""

@@ -27,12 +27,16 @@ import re
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from webwarden.audit.chain import ChainedRecord, EncodedEntry
 from webwarden.audit.files import AppendOnlyFile
 from webwarden.audit.record import NO_UPSTREAM, AuditRecord
 from webwarden.audit.sink import AuditSink, AuditSinkError, describe_os_error
+
+if TYPE_CHECKING:
+    from webwarden.audit.plain_batch import EncodedBatch
 
 _EPOCH_DAY = date(1970, 1, 1).toordinal()
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21, "ws": 80, "wss": 443}
@@ -43,9 +47,13 @@ _USER_UNSAFE = re.compile(r"[^\x21-\x7e]|[%\[\]\\]")
 
 
 def result_code(record: AuditRecord) -> str:
-    if record.effect != "allow":
+    return result_text(record.effect, record.method)
+
+
+def result_text(effect: str, method: str) -> str:
+    if effect != "allow":
         return "TCP_DENIED"
-    return "TCP_TUNNEL" if record.method == "CONNECT" else "TCP_MISS"
+    return "TCP_TUNNEL" if method == "CONNECT" else "TCP_MISS"
 
 
 def _percent(match: re.Match[str]) -> str:
@@ -53,8 +61,12 @@ def _percent(match: re.Match[str]) -> str:
 
 
 def _log_url(record: AuditRecord) -> str:
-    url = record.url
-    if record.method == "CONNECT" and "://" in url:
+    return log_url(record.method, record.url)
+
+
+def log_url(method: str, url: str) -> str:
+    """The URL as the line shows it (see the module's description)."""
+    if method == "CONNECT" and "://" in url:
         parts = urlsplit(url)
         netloc = parts.netloc.rpartition("@")[2]
         try:
@@ -70,12 +82,12 @@ def _log_url(record: AuditRecord) -> str:
 
 
 @functools.lru_cache(maxsize=4096)  # the same people over and over
-def _log_user(person: str | None) -> str:
+def log_user(person: str | None) -> str:
     return _USER_UNSAFE.sub(_percent, person) if person else "-"
 
 
 @functools.lru_cache(maxsize=256)  # a few dozen content types in practice
-def _log_content_type(content_type: str) -> str:
+def log_content_type(content_type: str) -> str:
     media_type = re.split(r"[;\t ]", content_type.strip(), maxsplit=1)[0]
     return media_type or "-"
 
@@ -86,23 +98,37 @@ def _end_time(record: AuditRecord) -> str:
     # for, at a fraction of the cost).
     t = record.time
     seconds = (t.toordinal() - _EPOCH_DAY) * 86400 + t.hour * 3600 + t.minute * 60 + t.second
-    micros = seconds * 1_000_000 + t.microsecond + round(record.duration_ms * 1000)
-    whole, fraction = divmod(micros, 1_000_000)
+    return end_time_text(seconds * 1_000_000 + t.microsecond, record.duration_ms)
+
+
+def end_time_text(start_us: int, duration_ms: float) -> str:
+    """The end of a transaction that started `start_us` microseconds after the epoch, as
+    seconds.milliseconds."""
+    whole, fraction = divmod(start_us + round(duration_ms * 1000), 1_000_000)
     return f"{whole}.{fraction // 1000:03d}"
 
 
 def format_line(record: AuditRecord) -> str:
     """One access.log line, without the newline."""
-    upstream = record.hierarchy
+    return line_text(
+        _end_time(record), record.duration_ms, record.client, record.effect, record.status,
+        record.bytes_out, record.method, record.url, record.person, record.hierarchy,
+        record.content_type,
+    )
+
+
+def line_text(
+    end_time: str, duration_ms: float, client: str, effect: str, status: int, bytes_out: int,
+    method: str, url: str, person: str | None, upstream: str, content_type: str,
+) -> str:  # fmt: skip
+    """One line, without the newline, from the record's values: the one definition of a
+    line, which `format_line` and the plain-values encoder (audit/plain_batch.py) use."""
     hierarchy = "HIER_NONE/-" if upstream == NO_UPSTREAM else f"HIER_DIRECT/{upstream}"
-    if record.effect != "allow":
-        result = "TCP_DENIED"
-    else:
-        result = "TCP_TUNNEL" if record.method == "CONNECT" else "TCP_MISS"
     return (
-        f"{_end_time(record)} {int(record.duration_ms):6d} {record.client or '-'} "
-        f"{result}/{record.status:03d} {record.bytes_out} {record.method} {_log_url(record)} "
-        f"{_log_user(record.person)} {hierarchy} {_log_content_type(record.content_type)}"
+        f"{end_time} {int(duration_ms):6d} {client or '-'} "
+        f"{result_text(effect, method)}/{status:03d} {bytes_out} {method} "
+        f"{log_url(method, url)} {log_user(person)} {hierarchy} "
+        f"{log_content_type(content_type)}"
     )
 
 
@@ -133,9 +159,15 @@ class SquidAccessLog(AuditSink):
         # within a line (O_APPEND), only between batches.
         self._append("".join([format_line(encoded.entry.record) + "\n" for encoded in batch]))
 
+    def write_plain(self, batch: EncodedBatch) -> None:
+        self._append_bytes(batch.access_log)
+
     def _append(self, text: str) -> None:
+        self._append_bytes(text.encode())
+
+    def _append_bytes(self, data: bytes) -> None:
         try:
-            self._file.append(text.encode())
+            self._file.append(data)
         except OSError as e:
             raise AuditSinkError(f"{self.name}: cannot write: {describe_os_error(e)}") from e
 

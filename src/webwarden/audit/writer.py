@@ -16,12 +16,14 @@ new writer resumes the chain from the sinks.
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 
 from webwarden.audit.chain import START, ChainedRecord, ChainHead, EncodedEntry
-from webwarden.audit.record import AuditRecord
+from webwarden.audit.plain_batch import encode_plain
+from webwarden.audit.record import AuditRecord, RecordFields, record_from_fields
 from webwarden.audit.record_json import json_text
 from webwarden.audit.sink import AuditSink, AuditSinkError
 
@@ -41,6 +43,10 @@ class AuditWriter:
         self._sinks = tuple(sinks)
         # Only sinks that can fail after `write` returned need asking on every call.
         self._watched = tuple(s for s in self._sinks if type(s).failure is not AuditSink.failure)
+        # Batches of plain values take the one-pass encoder when every sink can store it.
+        self._plain = all(
+            type(s).write_plain is not AuditSink.write_plain for s in self._sinks
+        )
         self._lock = threading.Lock()
         self._failure: str | None = None
         head = self._resume()
@@ -75,39 +81,69 @@ class AuditWriter:
         keep them (and from then on). A batch one sink failed to keep is still handed to
         every other sink; `webwarden audit verify` tells where it is missing."""
         with self._lock:
-            # Only a failure already seen stops the batch here. One a sink found since (the
-            # database thread's) is raised by that sink's own write_batch below, after the
-            # sinks before it have kept the batch.
-            if self._failure is not None:
-                raise AuditSinkError(self._failure)
-            if not records:
-                return []
-            # Encoded once here; every sink builds its line or row from the same pieces.
-            chain, chain_json = self.chain, self._chain_json
-            seq, prev = self._seq, self._hash
-            batch: list[EncodedEntry] = []
-            for record in records:
-                seq += 1
-                encoded = EncodedEntry(record, chain, seq, prev, chain_json)
-                prev = encoded.entry.hash
-                batch.append(encoded)
-            failed: AuditSinkError | None = None
-            for sink in self._sinks:
-                # A sink that fails does not keep the batch from the others: what they
-                # store is not lost (and `verify` names the gap in the failed one).
-                try:
-                    sink.write_batch(batch)
-                except AuditSinkError as e:
-                    failed = failed or e
-                except Exception as e:  # a sink bug must not let an unrecorded request pass
-                    error = AuditSinkError(f"{sink.name}: {type(e).__name__}: {e}")
-                    error.__cause__ = e
-                    failed = failed or error
-            if failed is not None:
-                self._failure = str(failed)
-                raise failed
-            self._seq, self._hash = seq, prev
-            return [encoded.entry for encoded in batch]
+            return self._write_records(records)
+
+    def write_values(self, batch: Sequence[RecordFields]) -> None:
+        """`write_batch` for records given as plain values (the gateway's audit process):
+        encoded for every sink in one pass (audit/plain_batch.py) when every value is of
+        the plain type it should be and every sink takes such a batch, else through
+        `record_from_fields` and `write_batch`. Raises ValueError or TypeError, before
+        anything is written, for values no record may hold; AuditSinkError as
+        `write_batch`."""
+        with self._lock:
+            self._check_healthy()
+            if not batch:
+                return
+            encoded = None
+            if self._plain:
+                with contextlib.suppress(ValueError, TypeError, OverflowError, OSError):
+                    encoded = encode_plain(batch, self.chain, self._seq, self._hash)
+            if encoded is None:  # the general path decides, and says why it refuses
+                self._write_records([record_from_fields(values) for values in batch])
+                return
+            self._to_every_sink(lambda sink: sink.write_plain(encoded))
+            self._seq, self._hash = encoded.head.seq, encoded.head.hash
+
+    def _check_healthy(self) -> None:
+        # Only a failure already seen stops a batch here. One a sink found since (the
+        # database thread's) is raised by that sink's own write below, after the sinks
+        # before it have kept the batch.
+        if self._failure is not None:
+            raise AuditSinkError(self._failure)
+
+    def _write_records(self, records: Sequence[AuditRecord]) -> list[ChainedRecord]:
+        self._check_healthy()
+        if not records:
+            return []
+        # Encoded once here; every sink builds its line or row from the same pieces.
+        chain, chain_json = self.chain, self._chain_json
+        seq, prev = self._seq, self._hash
+        batch: list[EncodedEntry] = []
+        for record in records:
+            seq += 1
+            encoded = EncodedEntry(record, chain, seq, prev, chain_json)
+            prev = encoded.entry.hash
+            batch.append(encoded)
+        self._to_every_sink(lambda sink: sink.write_batch(batch))
+        self._seq, self._hash = seq, prev
+        return [encoded.entry for encoded in batch]
+
+    def _to_every_sink(self, write: Callable[[AuditSink], None]) -> None:
+        failed: AuditSinkError | None = None
+        for sink in self._sinks:
+            # A sink that fails does not keep the batch from the others: what they
+            # store is not lost (and `verify` names the gap in the failed one).
+            try:
+                write(sink)
+            except AuditSinkError as e:
+                failed = failed or e
+            except Exception as e:  # a sink bug must not let an unrecorded request pass
+                error = AuditSinkError(f"{sink.name}: {type(e).__name__}: {e}")
+                error.__cause__ = e
+                failed = failed or error
+        if failed is not None:
+            self._failure = str(failed)
+            raise failed
 
     def flush(self) -> None:
         """Wait until every sink has stored every record written so far."""

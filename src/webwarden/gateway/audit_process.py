@@ -35,7 +35,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine
 
 from webwarden.audit.files import FileInUseError
-from webwarden.audit.record import AuditRecord, RecordFields, record_from_fields
+from webwarden.audit.record import RecordFields
 from webwarden.audit.setup import ACCESS_LOG, open_writer
 from webwarden.audit.sink import AuditSinkError
 from webwarden.audit.writer import AuditWriter
@@ -141,17 +141,11 @@ class Recorder:
             self._report(status_line("failed", len(batch), self.failure))
             return
         try:
-            records = [record_from_fields(values) for values in batch]
+            self.writer.write_values(batch)
         except (ValueError, TypeError) as exc:  # a record the schema refuses is a bug
             self.fail(f"audit record refused: {exc}", len(batch))
-            return
-        self._write_records(records)
-
-    def _write_records(self, records: list[AuditRecord]) -> None:
-        try:
-            self.writer.write_batch(records)
         except AuditSinkError as exc:
-            self.fail(str(exc), len(records))
+            self.fail(str(exc), len(batch))
 
     def _flush(self, token: str) -> None:
         if self.failure is None:

@@ -12,10 +12,11 @@ from sqlalchemy import Engine, text
 
 from tests.unit.audit.conftest import RecordFactory
 from webwarden.audit import db_sink
-from webwarden.audit.chain import ChainedRecord
+from webwarden.audit.chain import ChainedRecord, EncodedEntry
 from webwarden.audit.db_sink import DatabaseSink
 from webwarden.audit.ecs_jsonl import JsonlSink, read_jsonl
 from webwarden.audit.files import AppendOnlyFile
+from webwarden.audit.record import record_from_fields
 from webwarden.audit.setup import ACCESS_LOG, default_chain, jsonl_path, open_writer
 from webwarden.audit.sink import AuditSink, AuditSinkError
 from webwarden.audit.squid_log import SquidAccessLog
@@ -338,3 +339,73 @@ def test_a_failure_found_in_the_background_still_lets_the_batch_reach_the_files(
     assert [r.last_seq for r in verify_jsonl([tmp_path / "a.jsonl"])] == [4]
     with pytest.raises(AuditSinkError):
         writer.close()
+
+
+# Plain values (the gateway's audit process): the one-pass encoder when it can be used.
+PLAIN: tuple = (  # type: ignore[type-arg]
+    1_714_557_600_123_456, "10.0.0.7", "pc-17", "GET", "http://news.example/p", "allow", 200,
+    "alice", ("press",), ("allow-press",), "d1", "v1", 312, 4110, 180.25, (), (),
+    "192.0.2.10:80", "text/html", "", False,
+)  # fmt: skip
+
+
+def logs_of(folder: Path) -> tuple[bytes, bytes]:
+    return (folder / ACCESS_LOG).read_bytes(), jsonl_path(folder, CHAIN).read_bytes()
+
+
+def test_plain_values_are_written_as_their_records_would_be(tmp_path: Path) -> None:
+    batches = [
+        [PLAIN, (*PLAIN[:4], "https://u:p@bank.example/a", *PLAIN[5:20], True)],
+        [(*PLAIN[:7], None, *PLAIN[8:]), (*PLAIN[:14], True, *PLAIN[15:])],  # True: general
+    ]
+    engines = []
+    for name in ("values", "records"):
+        engine = make_engine(f"sqlite:///{tmp_path / name / 'webwarden.db'}")
+        engines.append(engine)
+        writer = open_writer(tmp_path / name, chain=CHAIN, engine=engine, db_defer=0.25)
+        for batch in batches:
+            if name == "values":
+                writer.write_values(batch)
+            else:
+                writer.write_batch([record_from_fields(values) for values in batch])
+        writer.close()
+    assert logs_of(tmp_path / "values") == logs_of(tmp_path / "records")
+    rows = [list(audit_log.chain_rows(engine, CHAIN)) for engine in engines]
+    assert rows[0] == rows[1] and len(rows[0]) == 4
+    assert all(r.ok for r in verify_jsonl([jsonl_path(tmp_path / "values", CHAIN)]))
+    assert all(r.ok for r in verify_database(engines[0]))
+    for engine in engines:
+        engine.dispose()
+
+
+def test_plain_values_no_record_may_hold_are_refused_unwritten(
+    tmp_path: Path, engine: Engine
+) -> None:
+    writer = open_writer(tmp_path, chain=CHAIN, engine=engine)
+    writer.write_values([PLAIN])
+    head = writer.head
+    with pytest.raises(ValueError, match="effect 'maybe'"):
+        writer.write_values([PLAIN, (*PLAIN[:5], "maybe", *PLAIN[6:])])
+    assert writer.head == head and writer.healthy
+    writer.close()
+    assert len((tmp_path / ACCESS_LOG).read_text().splitlines()) == 1
+    assert audit_log.count_rows(engine) == 1
+
+
+class WithoutPlain(AuditSink):
+    """A sink that only takes the general path's batches."""
+
+    def __init__(self) -> None:
+        self.batches: list[int] = []
+
+    def write_batch(self, batch: Sequence[EncodedEntry]) -> None:
+        self.batches.append(len(batch))
+
+
+def test_a_sink_without_plain_batches_gets_the_general_path(tmp_path: Path) -> None:
+    other = WithoutPlain()
+    writer = AuditWriter([JsonlSink(jsonl_path(tmp_path, CHAIN)), other], chain=CHAIN)
+    writer.write_values([PLAIN, PLAIN])
+    writer.close()
+    assert other.batches == [2]
+    assert [item.seq for _, item in read_jsonl(jsonl_path(tmp_path, CHAIN))] == [1, 2]
