@@ -43,8 +43,11 @@ MODULES = (
     "webwarden.inspection.filetype",
     "webwarden.inspection.magic",
     "webwarden.inspection.match",
+    "webwarden.identity.proxy_auth",
+    "webwarden.model.decision",
     "webwarden.model.transaction",
     "webwarden.pipeline",
+    "webwarden.policy.cache",
 )
 
 
