@@ -55,7 +55,8 @@ def encode_plain(
     batch: Sequence[RecordFields], chain: str, seq: int, prev: str
 ) -> EncodedBatch:
     """The batch chained after (`seq`, `prev`) in `chain`, encoded for every sink. Raises
-    ValueError or TypeError if any record is not plainly valid (see the module)."""
+    ValueError or TypeError if any record is not plainly valid (see the module), and
+    OverflowError or OSError for a time the platform cannot represent."""
     text = encode_basestring
     chain_json = text(chain)
     jsonl: list[str] = []

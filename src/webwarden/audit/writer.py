@@ -1,12 +1,13 @@
 """The audit writer: chains each record and hands it to every sink, or fails loudly.
 
-The gateway calls `write_batch` with the records of the transactions that ended within a
-few milliseconds (gateway/audit_link.py), straight from its event loop: the work is
-encoding each record's fields once, a hash per record, one write(2) per log file for the
-whole batch and the rows appended to the database thread's queue (bench/audit_bench.py
-has the costs), so there is no async variant. `write` is the batch of one. The one wait
-it can impose is the database queue being full, which is back-pressure the gateway should
-feel.
+A gateway worker's audit process calls `write_values` with the plain values of the
+records its worker gathered (gateway/audit_process.py), encoded for every sink in one pass
+(audit/plain_batch.py); tools and tests call `write_batch` with `AuditRecord`s. Either way
+the work is encoding each record's fields once, a hash per record, one write(2) per log
+file for the whole batch and the rows for the database (bench/audit_bench.py and
+bench/audit_process_bench.py have the costs), so there is no async variant. `write` is
+the batch of one. The one wait it can impose is a database thread's queue being full,
+which is back-pressure the caller should feel.
 
 The first failure of any sink puts the writer in a failed state for good: `write` raises
 `AuditSinkError` from then on, `healthy` is false and `failure_reason` says why. The
