@@ -27,7 +27,7 @@ class Match:
 
 # WHATWG MIME sniffing: bytes that never occur in text.
 _BINARY_BYTE = re.compile(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f]")
-_BINARY_BYTES = bytes(b for b in range(256) if _BINARY_BYTE.fullmatch(bytes([b])))
+_BINARY_BYTES = bytes([b for b in range(256) if _BINARY_BYTE.fullmatch(bytes([b]))])
 
 
 def is_binary(data: bytes) -> bool:
