@@ -77,17 +77,19 @@ def build() -> None:
     paths = [str(compiled.source_path(m, Path("."))) for m in compiled.MODULES]
     with tempfile.TemporaryDirectory(prefix="webwarden-mypyc-") as work:
         # setuptools builds "in place" relative to the working directory: the sources'.
+        # mypy's cache goes with the rest of the build, not beside the sources.
+        os.environ["MYPY_CACHE_DIR"] = str(Path(work) / "mypy-cache")
         previous = Path.cwd()
         os.chdir(SRC)
         try:
-            # One C file per module: compiled in parallel, and a change recompiles less.
+            # One C file per module rather than one for the lot.
             extensions = mypycify(paths, opt_level="3", target_dir=work, group_name=GROUP,
                                   multi_file=True)
             setup(
                 name="webwarden-compiled",
                 ext_modules=extensions,
                 script_args=["-q", "build_ext", "--inplace", "--build-temp", work,
-                             "--build-lib", work, "--parallel", str(os.cpu_count() or 1)],
+                             "--build-lib", work],
             )
         finally:
             os.chdir(previous)

@@ -25,7 +25,13 @@ from json.encoder import encode_basestring
 
 from webwarden.audit.chain import ChainHead
 from webwarden.audit.ecs_jsonl import _domain, _is_ip, ecs_text, outcome_text
-from webwarden.audit.record import NO_UPSTREAM, RecordFields, check_values, redact_url
+from webwarden.audit.record import (
+    FIELD_COUNT,
+    NO_UPSTREAM,
+    RecordFields,
+    check_values,
+    redact_url,
+)
 from webwarden.audit.record_json import canonical_text
 from webwarden.audit.squid_log import end_time_text, line_text
 from webwarden.store.audit_log import RawRow
@@ -64,7 +70,7 @@ def encode_plain(
     rows: list[RawRow] = []
     second, iso, row_iso = None, "", ""
     for values in batch:
-        if type(values) is not tuple or len(values) != 21:
+        if type(values) is not tuple or len(values) != FIELD_COUNT:
             raise TypeError("not a record's values")
         (at, client, device, method, url, effect, status, person, categories, rule_ids,
          decision_id, policy_version, bytes_in, bytes_out, duration, grant_ids, consent_ids,

@@ -229,8 +229,8 @@ def epoch_us(at: datetime) -> int:
 def record_from_fields(values: RecordFields) -> AuditRecord:
     """The record `values` describe (see RecordFields); raises ValueError or TypeError
     for values a record cannot hold, as the constructor does."""
-    if type(values) is not tuple or len(values) != _FIELD_COUNT:
-        raise ValueError(f"an audit record needs {_FIELD_COUNT} values, not {values!r:.200}")
+    if type(values) is not tuple or len(values) != FIELD_COUNT:
+        raise ValueError(f"an audit record needs {FIELD_COUNT} values, not {values!r:.200}")
     (at, client, device, method, url, effect, status, person, categories, rule_ids,
      decision_id, policy_version, bytes_in, bytes_out, duration_ms, grant_ids, consent_ids,
      hierarchy, content_type, reason, metadata_only) = values  # fmt: skip
@@ -260,7 +260,7 @@ def record_from_fields(values: RecordFields) -> AuditRecord:
     )
 
 
-_FIELD_COUNT = 21
+FIELD_COUNT = 21
 RECORD_FIELDS = frozenset(f.name for f in fields(AuditRecord))
 _TUPLE_FIELDS = ("categories", "rule_ids", "grant_ids", "consent_ids")
 _PLAIN_FIELDS = tuple(sorted(RECORD_FIELDS - {"time", "duration_ms"}))
