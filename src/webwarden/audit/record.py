@@ -236,8 +236,12 @@ def record_from_fields(values: RecordFields) -> AuditRecord:
      hierarchy, content_type, reason, metadata_only) = values  # fmt: skip
     if type(at) is not int or type(url) is not str:
         raise TypeError("an audit record's time must be an integer and its URL a string")
+    try:
+        time = EPOCH + timedelta(microseconds=at)
+    except OverflowError:
+        raise ValueError(f"time {at} µs after the epoch is not a date") from None
     return AuditRecord(
-        time=EPOCH + timedelta(microseconds=at),
+        time=time,
         client=client,
         device=device,
         method=method,

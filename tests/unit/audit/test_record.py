@@ -196,6 +196,7 @@ def test_a_record_from_fields_is_built_and_checked_as_the_constructor_does() -> 
         _fields(status="200"),
         _fields(bytes_in=-5),
         _fields(url=None),
+        _fields(at=10**20),  # past year 9999
     ],
 )
 def test_fields_a_record_cannot_hold_are_refused(values: object) -> None:
