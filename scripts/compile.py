@@ -44,7 +44,7 @@ def clean() -> None:
     for path in group_libraries():
         path.unlink()
     with contextlib.suppress(FileNotFoundError):
-        (SRC / compiled.DIGEST_FILE.relative_to(compiled.SOURCE_ROOT)).unlink()
+        compiled.digest_path(SRC).unlink()
 
 
 def up_to_date() -> bool:
@@ -93,7 +93,7 @@ def build() -> None:
             )
         finally:
             os.chdir(previous)
-    (SRC / compiled.DIGEST_FILE.relative_to(compiled.SOURCE_ROOT)).write_text(digest + "\n")
+    compiled.digest_path(SRC).write_text(digest + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,7 @@ request falls by about a third (docs/decisions/0006-compiled-request-path.md). W
 compiler nothing is compiled and the sources run.
 
 An extension module left over from an older source would run old code while the rest of
-the package is new, so the build writes DIGEST_FILE, a hash of the sources it compiled,
+the package is new, so the build writes `digest_path()`, a hash of the sources it compiled,
 and `check` refuses to go on when an extension module is present and the hash no longer
 matches (the `webwarden` command and the test suite call it first).
 """
@@ -18,10 +18,7 @@ import hashlib
 import importlib.machinery
 from pathlib import Path
 
-PACKAGE_ROOT = Path(__file__).resolve().parent
-SOURCE_ROOT = PACKAGE_ROOT.parent
-# Where the build leaves the hash of the sources it compiled (not shipped, not committed).
-DIGEST_FILE = PACKAGE_ROOT / "compiled.digest"
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
 
 # What every proxied request runs through, and nothing that is monkey-patched, pickled or
 # subclassed elsewhere, nor a model that checks outside input (compiled code rejects a
@@ -53,6 +50,12 @@ MODULES = (
 
 class StaleCompiledModulesError(RuntimeError):
     """Compiled modules are present that were not built from the current sources."""
+
+
+def digest_path(root: Path = SOURCE_ROOT) -> Path:
+    """Where the build leaves the hash of the sources it compiled (not shipped, not
+    committed)."""
+    return root / "webwarden" / "compiled.digest"
 
 
 def source_path(module: str, root: Path = SOURCE_ROOT) -> Path:
@@ -90,9 +93,8 @@ def check(root: Path = SOURCE_ROOT, modules: tuple[str, ...] = MODULES) -> list[
     present = compiled_modules(root, modules)
     if not present:
         return present
-    digest_file = root / DIGEST_FILE.relative_to(SOURCE_ROOT)
     try:
-        built_from = digest_file.read_text().strip()
+        built_from = digest_path(root).read_text().strip()
     except OSError:
         built_from = ""
     if built_from != source_digest(root, modules) or len(present) != len(modules):

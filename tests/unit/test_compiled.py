@@ -25,7 +25,7 @@ def build(root: Path, modules: tuple[str, ...] = MODULES) -> None:
     """What scripts/compile.py leaves: an extension per module and the digest."""
     for module in modules:
         compiled.source_path(module, root).with_suffix(SUFFIX).write_bytes(b"\x7fELF")
-    digest_file = root / compiled.DIGEST_FILE.relative_to(compiled.SOURCE_ROOT)
+    digest_file = compiled.digest_path(root)
     digest_file.parent.mkdir(parents=True, exist_ok=True)
     digest_file.write_text(compiled.source_digest(root, MODULES) + "\n")
 
@@ -57,7 +57,7 @@ def test_a_missing_digest_or_module_makes_the_build_stale(tmp_path: Path) -> Non
     with pytest.raises(compiled.StaleCompiledModulesError):
         compiled.check(root, MODULES)
     build(root)
-    (root / compiled.DIGEST_FILE.relative_to(compiled.SOURCE_ROOT)).unlink()
+    compiled.digest_path(root).unlink()
     with pytest.raises(compiled.StaleCompiledModulesError):
         compiled.check(root, MODULES)
 

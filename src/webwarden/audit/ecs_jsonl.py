@@ -53,7 +53,7 @@ class DamagedLineError(ValueError):
 
 
 @functools.lru_cache(maxsize=4096)  # the same few clients over and over
-def _is_ip(text: str) -> bool:
+def is_ip(text: str) -> bool:
     try:
         ipaddress.ip_address(text)
     except ValueError:
@@ -72,7 +72,7 @@ def _host_of_authority(netloc: str) -> str | None:
     return urlsplit("//" + netloc).hostname
 
 
-def _domain(url: str) -> str | None:
+def url_domain(url: str) -> str | None:
     """`urlsplit(url).hostname`, cached by authority for the common http(s) URLs."""
     plain = _PLAIN_AUTHORITY.match(url)
     if plain is None:
@@ -105,7 +105,7 @@ def to_ecs(entry: ChainedRecord) -> dict[str, Any]:
     if "://" in r.url and (domain := urlsplit(r.url).hostname):
         url["domain"] = domain
     source: dict[str, Any] = {"address": r.client}
-    if _is_ip(r.client):
+    if is_ip(r.client):
         source["ip"] = r.client
     webwarden: dict[str, Any] = {
         "categories": list(r.categories),
@@ -186,8 +186,8 @@ def ecs_line(encoded: EncodedEntry) -> bytes:
     return ecs_text(
         j.time, r.effect == "allow", j.effect, _outcome(r), round(r.duration_ms * 1_000_000),
         j.decision_id, encoded.seq_json, json_text(entry.hash), j.reason if r.reason else "",
-        j.client, _is_ip(r.client), j.device, j.url,
-        _domain(r.url) if "://" in r.url else None, j.method, j.bytes_in, j.status,
+        j.client, is_ip(r.client), j.device, j.url,
+        url_domain(r.url) if "://" in r.url else None, j.method, j.bytes_in, j.status,
         j.bytes_out, j.rule_ids, j.policy_version, j.categories, j.grant_ids, j.consent_ids,
         encoded.chain_json, encoded.prev_json, j.content_type if r.content_type else "",
         j.person if r.person is not None else "",

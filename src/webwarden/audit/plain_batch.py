@@ -24,7 +24,7 @@ from hashlib import sha256
 from json.encoder import encode_basestring
 
 from webwarden.audit.chain import ChainHead
-from webwarden.audit.ecs_jsonl import _domain, _is_ip, ecs_text, outcome_text
+from webwarden.audit.ecs_jsonl import ecs_text, is_ip, outcome_text, url_domain
 from webwarden.audit.record import (
     FIELD_COUNT,
     NO_UPSTREAM,
@@ -117,8 +117,8 @@ def encode_plain(
             ecs_text(
                 time, effect == "allow", j_effect, outcome_text(effect, status),
                 round(duration_ms * 1_000_000), j_decision, j_seq, f'"{digest}"',
-                j_reason if reason else "", j_client, _is_ip(client), j_device, j_url,
-                _domain(url) if "://" in url else None, j_method, j_in, j_status, j_out,
+                j_reason if reason else "", j_client, is_ip(client), j_device, j_url,
+                url_domain(url) if "://" in url else None, j_method, j_in, j_status, j_out,
                 j_rules, j_version, j_categories, j_grants, j_consents, chain_json, j_prev,
                 j_type if content_type else "", j_person if person is not None else "",
                 j_hierarchy if hierarchy != NO_UPSTREAM else "",

@@ -13,12 +13,12 @@ from webwarden.audit.chain import GENESIS, START, ChainedRecord, append
 from webwarden.audit.ecs_jsonl import (
     DamagedLineError,
     JsonlSink,
-    _domain,
     decode_line,
     encode_line,
     from_ecs,
     read_jsonl,
     to_ecs,
+    url_domain,
 )
 from webwarden.audit.sink import AuditSinkError
 
@@ -181,6 +181,6 @@ def test_domain_is_urlsplits_hostname(url: str) -> None:
         expected = urlsplit(url).hostname
     except ValueError:  # refused either way
         with pytest.raises(ValueError):
-            _domain(url)
+            url_domain(url)
         return
-    assert _domain(url) == expected
+    assert url_domain(url) == expected
