@@ -1,8 +1,10 @@
-"""The UT1 lists shipped inside the package, and the default snapshot built from them.
+"""The lists shipped inside the package (UT1 and the UK supplement), and the default
+snapshot built from them.
 
 The default snapshot lives in the state directory (`$WEBWARDEN_STATE_DIR`, by default
 `~/.local/state/webwarden`) as `categories/current.wwcat`. It is built from the shipped
-archive on first use and rebuilt when a new release ships a different archive. Once
+lists on first use and rebuilt when a new release ships a different UT1 archive or UK
+supplement. Once
 `webwarden categories update` has installed a downloaded UT1 archive there, that one
 is kept (it is newer than anything shipped) until the next `update` or `build`, or
 until a release that writes another snapshot format rebuilds it from its shipped lists.
@@ -31,6 +33,7 @@ from webwarden.categories.snapshot import (
     SnapshotFormatError,
     build_snapshot,
 )
+from webwarden.categories.uk_supplement import import_supplement, shipped_manifest
 
 SNAPSHOT_NAME = "current.wwcat"
 SHIPPED_KIND = "shipped"
@@ -39,10 +42,12 @@ _DATA = ("data", "ut1")
 
 @dataclass(frozen=True, slots=True)
 class ShippedLists:
-    """What the package ships: the archive's checksum and its category names."""
+    """What the package ships: the UT1 archive's checksum, the UK supplement's, and the
+    category names of both."""
 
     sha256: str
     categories: frozenset[str]
+    supplement_sha256: str = ""
 
 
 def state_dir() -> Path:
@@ -60,20 +65,34 @@ def default_snapshot_path() -> Path:
 @functools.cache
 def shipped_lists() -> ShippedLists:
     manifest = json.loads(_data_file("manifest.json").read_text(encoding="utf-8"))
-    return ShippedLists(str(manifest["sha256"]), frozenset(manifest["categories"]))
+    supplement = shipped_manifest()
+    return ShippedLists(
+        str(manifest["sha256"]),
+        frozenset(manifest["categories"]) | supplement.categories,
+        supplement.sha256,
+    )
 
 
 def shipped_category_names() -> frozenset[str]:
-    """Category names of the shipped lists (read from the manifest; nothing is unpacked)."""
+    """Category names of the shipped lists (read from the manifests; nothing is unpacked)."""
     return shipped_lists().categories
 
 
 def shipped_provenance() -> dict[str, Any]:
-    return {"kind": SHIPPED_KIND, "lists": "UT1", "archive_sha256": shipped_lists().sha256}
+    lists = shipped_lists()
+    return {
+        "kind": SHIPPED_KIND,
+        "lists": "UT1",
+        "archive_sha256": lists.sha256,
+        "supplement": "UK",
+        "supplement_sha256": lists.supplement_sha256,
+    }
 
 
 def import_shipped() -> ImportResult:
-    """Import the shipped archive, after checking it is the one the manifest names."""
+    """Import the shipped UT1 archive and UK supplement, after checking each is the one
+    its manifest names (the supplement adds UK domains to `bank` and `financial`, and the
+    `health`, `trade_unions` and `counselling` categories)."""
     with resources.as_file(_data_file("ut1.tar.xz")) as archive:
         digest = hashlib.sha256()
         with archive.open("rb") as stream:
@@ -81,7 +100,9 @@ def import_shipped() -> ImportResult:
                 digest.update(chunk)
         if digest.hexdigest() != shipped_lists().sha256:
             raise SourceError(f"{archive}: does not match its manifest (damaged installation?)")
-        return import_ut1_archive(archive)
+        result = import_ut1_archive(archive)
+    result.extend(import_supplement())
+    return result
 
 
 def build_shipped(output: Path) -> tuple[BuildReport, ImportResult]:
@@ -111,7 +132,7 @@ def default_index_path() -> Path:
 
 
 def default_index(overrides: Path | None = None) -> CategoryIndex:
-    """The default category index (shipped UT1 lists, or the last `update`)."""
+    """The default category index (shipped lists, or the last `update`)."""
     return open_index(ensure_default_snapshot(), overrides)
 
 
@@ -141,7 +162,11 @@ def _up_to_date(path: Path) -> bool:
         ) from None
     if provenance.get("kind") != SHIPPED_KIND:
         return True
-    return bool(provenance.get("archive_sha256") == shipped_lists().sha256)
+    lists = shipped_lists()
+    return bool(
+        provenance.get("archive_sha256") == lists.sha256
+        and provenance.get("supplement_sha256") == lists.supplement_sha256
+    )
 
 
 def _data_file(name: str) -> Any:

@@ -18,6 +18,7 @@ from webwarden.categories.importers import ImportResult, SourceError, import_ut1
 from webwarden.categories.importers.ut1 import DEFAULT_MAX_UNPACKED_BYTES
 from webwarden.categories.shipped import build_lock, default_snapshot_path
 from webwarden.categories.snapshot import BuildReport, Snapshot, build_snapshot
+from webwarden.categories.uk_supplement import import_supplement
 
 
 def file_sha256(path: Path) -> str:
@@ -47,6 +48,8 @@ def install_archive(
     result = import_ut1_archive(archive, max_unpacked_bytes=max_unpacked_bytes)
     if result.domain_entries + result.url_entries == 0:
         raise SourceError(f"{source}: the archive holds no entries; not installed")
+    # UT1 has no UK never-decrypt lists: a downloaded UT1 must not drop the supplement's.
+    result.extend(import_supplement())
     provenance = {"kind": "download", "lists": "UT1", "url": source, "archive_sha256": actual}
     incoming = target.with_name(f".incoming-{os.getpid()}-{target.name}")
     with build_lock(target.parent):
