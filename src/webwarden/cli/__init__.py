@@ -7,7 +7,14 @@ import sys
 from collections.abc import Sequence
 
 from webwarden import compiled
-from webwarden.cli import audit_cmd, categories_cmd, gateway_cmd, policy_cmd, squid_cmd
+from webwarden.cli import (
+    audit_cmd,
+    categories_cmd,
+    gateway_cmd,
+    policy_cmd,
+    post_cmd,
+    squid_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     gateway_cmd.register(sub)
     audit_cmd.register(sub)
     squid_cmd.register(sub)
+    post_cmd.register(sub)
     return parser
 
 
