@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from webwarden import compiled
 from webwarden.cli import (
     audit_cmd,
+    ca_cmd,
     categories_cmd,
     gateway_cmd,
     policy_cmd,
@@ -26,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit_cmd.register(sub)
     squid_cmd.register(sub)
     post_cmd.register(sub)
+    ca_cmd.register(sub)
     return parser
 
 
