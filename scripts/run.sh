@@ -6,4 +6,13 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/scripts/venv.sh"
+# HTTPS is inspected where the policy allows once a CA exists: the first start makes one
+# (unless told not to intercept, or given a state directory of its own).
+state="${WEBWARDEN_STATE_DIR:-$HOME/.local/state/webwarden}"
+if [ ! -e "$state/ca/ca.json" ] && [[ " $* " != *" --no-intercept "* ]] &&
+   [[ " $* " != *" --state-dir"* ]] && [[ " $* " != *" --ca-dir"* ]]; then
+  echo "== first start: creating the gateway's CA for HTTPS inspection (webwarden ca init)"
+  "$root/.venv/bin/webwarden" ca init
+  echo "   browsers must trust it: see 'Trusting the gateway's CA' in docs/operations.md"
+fi
 exec "$root/.venv/bin/webwarden" gateway "$@"

@@ -6,7 +6,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 # Real clients and tools the integration tests use.
-pkgs=(curl chromium calamaris openssl)
+pkgs=(curl chromium calamaris openssl libnss3-tools)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -10,8 +10,8 @@ ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "policies"
 DEMO_DIRECTORY = ROOT / "src" / "webwarden" / "data" / "demo-directory.yaml"
 
-# Every UT1 category the shipped policies may name; kept here so that policy unit tests
-# do not need the category database.
+# Every shipped category the policies may name (UT1's and the UK supplement's); kept here
+# so that policy unit tests do not need the category database.
 UT1_NAMES = frozenset(
     {
         "adult", "agressif", "audio-video", "bank", "blog", "chat", "child", "cryptojacking",
@@ -20,6 +20,8 @@ UT1_NAMES = frozenset(
         "publicite", "radio", "redirector", "remote-control", "sexual_education", "shopping",
         "social_networks", "sports", "strict_redirector", "translation", "update", "vpn", "warez",
         "webmail",
+        # the UK supplement (src/webwarden/data/uk-supplement)
+        "health", "trade_unions", "counselling",
     }
 )
 

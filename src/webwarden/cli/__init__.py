@@ -11,6 +11,7 @@ from webwarden.cli import (
     audit_cmd,
     ca_cmd,
     categories_cmd,
+    covert_cmd,
     gateway_cmd,
     policy_cmd,
     post_cmd,
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     squid_cmd.register(sub)
     post_cmd.register(sub)
     ca_cmd.register(sub)
+    covert_cmd.register(sub)
     return parser
 
 

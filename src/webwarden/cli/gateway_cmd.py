@@ -7,7 +7,14 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from webwarden.gateway.config import GatewayConfig, Timeouts, default_state_dir, parse_hostport
+from webwarden.gateway.config import (
+    GatewayConfig,
+    Timeouts,
+    check_covert_settings,
+    default_state_dir,
+    parse_hostport,
+)
+from webwarden.gateway.heads import COVERT_ACCEPT_LANGUAGE, COVERT_USER_AGENT
 
 _DEFAULTS = Timeouts()
 
@@ -62,6 +69,24 @@ def _workers(text: str) -> int:
     return value
 
 
+def _address(text: str) -> str:
+    try:
+        check_covert_settings("-", "-", text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _header_text(text: str) -> str:
+    try:
+        check_covert_settings(text, text, None)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be printable ASCII text, got {text!r}"
+        ) from None
+    return text
+
+
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     """Add `gateway` to the `webwarden` parser."""
     p = sub.add_parser(
@@ -106,6 +131,32 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
                    metavar="CIDR",
                    help="DANGEROUS: let the proxy connect to this private/loopback network "
                    "(repeatable; for test origins and benchmarks only)")
+    p.add_argument("--no-intercept", dest="intercept", action="store_false",
+                   help="never decrypt HTTPS: every tunnel is relayed untouched (by default "
+                   "the gateway decrypts where the policy allows, once a CA exists: "
+                   "'webwarden ca init')")
+    p.add_argument("--ca-dir", type=Path, metavar="DIR",
+                   help="the CA that signs the certificates shown to browsers (default: "
+                   "<state>/ca)")
+    p.add_argument("--upstream-ca-bundle", type=Path, metavar="FILE",
+                   help="PEM certificates trusted for sites besides the system's store "
+                   "(an internal CA, for instance)")
+    p.add_argument("--hosts-file", type=Path, metavar="FILE",
+                   help="static host names in /etc/hosts form, looked up before DNS (like "
+                   "Squid's hosts_file); the addresses still pass the destination checks")
+    p.add_argument("--covert-egress", type=_address, metavar="ADDRESS",
+                   help="source address for upstream connections from covert devices (W3; "
+                   "default: the gateway's own)")
+    p.add_argument("--covert-user-agent", type=_header_text, default=COVERT_USER_AGENT,
+                   metavar="TEXT", help="User-Agent covert requests carry (default: a "
+                   "current desktop Chrome on Windows)")
+    p.add_argument("--covert-accept-language", type=_header_text,
+                   default=COVERT_ACCEPT_LANGUAGE, metavar="TEXT",
+                   help=f"Accept-Language covert requests carry (default {COVERT_ACCEPT_LANGUAGE})")
+    p.add_argument("--organisation-config", type=Path, metavar="FILE",
+                   help="the organisation's names, e-mail domains, reference formats and logos "
+                   "the upload detectors look for (the format of 'check-post --config'; "
+                   "default: the shipped force's)")
     p.add_argument("--head-timeout", type=_positive, default=_DEFAULTS.head, metavar="SECONDS",
                    help=f"a request head must arrive within this time (default {_DEFAULTS.head:g})")
     p.add_argument("--idle-timeout", type=_positive, default=_DEFAULTS.idle, metavar="SECONDS",
@@ -137,6 +188,14 @@ def config_from_args(args: argparse.Namespace) -> GatewayConfig:
         connect_ports=args.connect_ports,
         allow_destinations=tuple(args.allow_destination),
         timeouts=timeouts,
+        covert_user_agent=args.covert_user_agent,
+        covert_accept_language=args.covert_accept_language,
+        covert_egress=args.covert_egress,
+        intercept=args.intercept,
+        ca_dir=_absolute(args.ca_dir),
+        upstream_ca_bundle=_absolute(args.upstream_ca_bundle),
+        hosts_file=_absolute(args.hosts_file),
+        organisation_config=_absolute(args.organisation_config),
     )
 
 

@@ -10,6 +10,8 @@ connection.
 - `/proxy.pac`: proxy auto-configuration: everything through the proxy, except this
   admin address itself; no DIRECT fallback, so browsers fail closed if the proxy is down;
 - `/request-access`: the "Ask for access" page that block pages link to;
+- `/ca.pem`, `/ca.der`: the interception CA's certificates for browsers to trust (PEM:
+  every one trusted now, during a rotation both; DER: the signing one), 404 without a CA;
 - `/`: how to set a browser up.
 """
 
@@ -19,6 +21,7 @@ import asyncio
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, cast
 from urllib.parse import parse_qs
 
@@ -35,8 +38,10 @@ from webwarden.gateway.http1 import (
     parse_request_head,
 )
 from webwarden.gateway.pages import Pages
+from webwarden.gateway.tls.authority import STATE_FILE, CaError, export_certificates
 
 PAC_TYPE = b"application/x-ns-proxy-autoconfig"
+CA_TYPES = {"/ca.pem": b"application/x-pem-file", "/ca.der": b"application/x-x509-ca-cert"}
 REQUEST_ACCESS_FIELDS = (
     ("url", "URL"),
     ("rule", "Rule"),
@@ -124,6 +129,21 @@ class AdminState:
         ]
         return self.pages.request_access(facts, self.config.contact)
 
+    def ca_certificates(self, der: bool) -> tuple[int, bytes]:
+        """The CA export (200); 404 saying how to create a CA when there is none; 500 with
+        the reason when the one there cannot be read."""
+        directory = self.config.effective_ca_dir
+        if not (directory / STATE_FILE).exists():
+            return 404, (
+                "No interception CA has been created for this gateway. Create one on the "
+                f"gateway with `webwarden ca init --dir {directory}`; it is served here at "
+                "once.\n"
+            ).encode()
+        try:
+            return 200, export_certificates(directory, der=der, now=datetime.now(UTC))
+        except CaError as exc:
+            return 500, f"The interception CA cannot be exported: {exc}\n".encode()
+
     def index(self) -> bytes:
         listen = format_hostport(*self.config.listen)
         admin = self.config.admin_url()
@@ -132,6 +152,7 @@ class AdminState:
             ("Automatic configuration (PAC)", f"{admin}/proxy.pac"),
             ("Health", f"{admin}/healthz"),
             ("Metrics", f"{admin}/metrics"),
+            ("Interception CA certificate", f"{admin}/ca.pem"),
         ]
         return self.pages.admin_index(facts, f"{admin}/proxy.pac")
 
@@ -198,15 +219,25 @@ class AdminConnection(asyncio.Protocol):
             self._send(200, state.pac(host), PAC_TYPE, head_only)
         elif path == "/request-access":
             self._send(200, state.request_access(query), b"text/html; charset=utf-8", head_only)
+        elif path in CA_TYPES:
+            status, body = state.ca_certificates(der=path == "/ca.der")
+            if status == 200:
+                name = b"webwarden-ca" + path[3:].encode()
+                self._send(200, body, CA_TYPES[path], head_only,
+                           [(b"Content-Disposition", b'attachment; filename="' + name + b'"')])
+            else:
+                self._send(status, body, b"text/plain; charset=utf-8", head_only)
         elif path == "/":
             self._send(200, state.index(), b"text/html; charset=utf-8", head_only)
         else:
             self._send(404, b"Not found.\n", b"text/plain", head_only)
 
-    def _send(self, status: int, body: bytes, content_type: bytes, head: bool) -> None:
+    def _send(self, status: int, body: bytes, content_type: bytes, head: bool,
+              extra: list[tuple[bytes, bytes]] | None = None) -> None:
         self.done = True
         assert self.transport is not None
-        response = local_response(status, body, content_type=content_type, keep_alive=False)
+        response = local_response(status, body, content_type=content_type, keep_alive=False,
+                                  extra=extra)
         if head:
             response = response[: len(response) - len(body)]
         self.transport.write(response)

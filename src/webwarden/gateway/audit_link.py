@@ -83,14 +83,15 @@ def to_fields(txn: Transaction) -> RecordFields:
             epoch_us(txn.at), txn.client_address, txn.device.id, txn.method or "-", url,
             _ALLOW if own_page else _BLOCK, txn.status, person, tuple(txn.categories), (),
             txn.id, "", bytes_.from_client, bytes_.to_client, duration_ms, (), (), hierarchy,
-            txn.response_type, reason or "refused by the gateway", False,
+            txn.response_type, reason or "refused by the gateway", txn.metadata_only,
         )  # fmt: skip
     return (
         epoch_us(txn.at), txn.client_address, txn.device.id, txn.method, url,
         decision.effect.value, txn.status, person, tuple(decision.categories),
         decision.rule_ids, decision.id, decision.policy_version, bytes_.from_client,
         bytes_.to_client, duration_ms, decision.grants_used, decision.consents_used,
-        hierarchy, txn.response_type, reason, Obligation.LOG_METADATA_ONLY in decision.obligations,
+        hierarchy, txn.response_type, reason,
+        txn.metadata_only or Obligation.LOG_METADATA_ONLY in decision.obligations,
     )  # fmt: skip
 
 

@@ -7,12 +7,15 @@ configured exactly as the command line said, whatever its environment.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from webwarden.gateway.heads import COVERT_ACCEPT_LANGUAGE, COVERT_USER_AGENT
 
 # The environment variable that hands a worker (and its audit process) the settings, as JSON.
 CONFIG_ENV = "WEBWARDEN_GATEWAY_CONFIG"
@@ -44,6 +47,20 @@ def parse_hostport(text: str, default_port: int | None = None) -> tuple[str, int
 
 def format_hostport(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def check_covert_settings(user_agent: str, accept_language: str, egress: str | None) -> None:
+    """ValueError naming what is wrong: the header values must be printable ASCII (they are
+    written into every covert request as they are), the egress an IP address."""
+    for what, value in (("covert user agent", user_agent),
+                        ("covert accept-language", accept_language)):
+        if not value.strip() or not all(" " <= c <= "~" for c in value):
+            raise ValueError(f"the {what} must be printable ASCII text, got {value!r}")
+    if egress is not None:
+        try:
+            ipaddress.ip_address(egress)
+        except ValueError:
+            raise ValueError(f"the covert egress must be an IP address, got {egress!r}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +100,28 @@ class GatewayConfig:
     allow_destinations: tuple[str, ...] = ()
     reload_poll_seconds: float = 1.5
     timeouts: Timeouts = dataclasses.field(default_factory=Timeouts)
+    # HTTPS interception (G3, G6): on wherever the policy allows once a CA exists in
+    # `ca_dir` (`webwarden ca init`); `intercept=False` relays every tunnel untouched.
+    intercept: bool = True
+    ca_dir: Path | None = None  # None: <state>/ca
+    upstream_ca_bundle: Path | None = None  # trusted besides the system's store
+    hosts_file: Path | None = None  # static names, read before DNS (gateway/hosts_file.py)
+    # The organisation's names and DLP rules (the `check-post --config` format); None: the
+    # shipped defaults (the seeds' force).
+    organisation_config: Path | None = None
+    # The covert profile (W3): what covert devices' requests say instead of the browser's
+    # own, and the address their upstream connections leave from (None: the gateway's own).
+    covert_user_agent: str = COVERT_USER_AGENT
+    covert_accept_language: str = COVERT_ACCEPT_LANGUAGE
+    covert_egress: str | None = None
     contact: str = (
         "Write to your gateway team (the IT service desk forwards requests to them) with "
         "the details on this page."
     )
+
+    def __post_init__(self) -> None:
+        check_covert_settings(self.covert_user_agent, self.covert_accept_language,
+                              self.covert_egress)
 
     @property
     def log_dir(self) -> Path:
@@ -99,6 +134,14 @@ class GatewayConfig:
     @property
     def metrics_dir(self) -> Path:
         return self.state_dir / "run" / "metrics"
+
+    @property
+    def effective_ca_dir(self) -> Path:
+        return self.ca_dir if self.ca_dir is not None else self.state_dir / "ca"
+
+    @property
+    def leaf_cache_dir(self) -> Path:
+        return self.state_dir / "run" / "leaves"
 
     @property
     def consent_key_path(self) -> Path:
@@ -154,5 +197,13 @@ class GatewayConfig:
             allow_destinations=tuple(raw["allow_destinations"]),
             reload_poll_seconds=float(raw["reload_poll_seconds"]),
             timeouts=Timeouts(**raw["timeouts"]),
+            intercept=bool(raw["intercept"]),
+            ca_dir=path(raw["ca_dir"]),
+            upstream_ca_bundle=path(raw["upstream_ca_bundle"]),
+            hosts_file=path(raw["hosts_file"]),
+            organisation_config=path(raw["organisation_config"]),
+            covert_user_agent=raw["covert_user_agent"],
+            covert_accept_language=raw["covert_accept_language"],
+            covert_egress=raw["covert_egress"],
             contact=raw["contact"],
         )

@@ -19,10 +19,12 @@ from webwarden.gateway.metrics import GatewayMetrics
 from webwarden.gateway.pages import Pages
 from webwarden.gateway.resolver import Resolver
 from webwarden.gateway.upstream import UpstreamPool
+from webwarden.inspection.dlp import DlpRules
 from webwarden.model.transaction import Transaction
 from webwarden.pipeline import Devices, Snapshot
 
 if TYPE_CHECKING:
+    from webwarden.gateway.interceptor import Interceptor
     from webwarden.gateway.proxy import ProxyConnection
 
 _B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -52,6 +54,9 @@ class WorkerContext:
         metrics: GatewayMetrics | None,
         guard: DestinationGuard,
         worker_index: int = 0,
+        interceptor: Interceptor | None = None,
+        static_hosts: dict[str, tuple[str, ...]] | None = None,
+        dlp: DlpRules | None = None,
     ) -> None:
         self.config = config
         self.snapshot = snapshot
@@ -60,7 +65,12 @@ class WorkerContext:
         self.tokens = tokens
         self.metrics = metrics
         self.guard = guard
-        self.resolver = Resolver(guard)
+        self.interceptor = interceptor  # None: tunnels are never decrypted
+        self.dlp = dlp if dlp is not None else DlpRules.default()  # what uploads are read for
+        # The covert profile's fixed fields (W3), as the head builder wants them.
+        self.covert_user_agent = config.covert_user_agent.encode("ascii")
+        self.covert_accept_language = config.covert_accept_language.encode("ascii")
+        self.resolver = Resolver(guard, static=static_hosts)
         self.pool = UpstreamPool()
         self.devices = Devices()
         self.pages = Pages()

@@ -63,10 +63,21 @@ class Pages:
         decision: Decision,
         request_access_url: str,
         content: str = "",
+        *,
+        upload: bool = False,
     ) -> bytes:
+        """The block page. `content`: what a download turned out to be, or (`upload`) what
+        the detectors found in what the person was sending (masked)."""
+        if upload:
+            title, content_label = "This was not sent", "What was found in it"
+        elif content:
+            title, content_label = "This download is blocked", "What the download turned out to be"
+        else:
+            title, content_label = "This page is blocked", ""
         return self._render(
             "block.html",
-            title="This page is blocked" if not content else "This download is blocked",
+            title=title,
+            content_label=content_label,
             method=txn.method,
             url=txn.url,
             message=decision.message or "The acceptable-use policy does not allow this.",
@@ -160,6 +171,11 @@ class Pages:
             contact=contact,
             decision_id=decision_id,
         )
+
+    def self_test(self, **values: object) -> bytes:
+        """The covert self-test page (local_pages, templates/self_test.html)."""
+        return self._render("self_test.html", title="What a website sees from this device",
+                            **values)
 
     def admin_index(self, facts: list[tuple[str, str]], pac_url: str) -> bytes:
         return self._render(

@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import ssl
 import time
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import unquote
 
@@ -26,6 +28,7 @@ from webwarden.gateway.chunked import LAST_CHUNK, ChunkedDecoder, encode_chunk
 from webwarden.gateway.config import PAGES_HOST
 from webwarden.gateway.consent_token import TOKEN_LIFETIME_SECONDS, ConsentTicket
 from webwarden.gateway.context import WorkerContext
+from webwarden.gateway.decrypted import DecryptedTransport
 from webwarden.gateway.encoding import decoded_head
 from webwarden.gateway.heads import (
     client_response_head,
@@ -34,6 +37,7 @@ from webwarden.gateway.heads import (
     upstream_request_head,
 )
 from webwarden.gateway.http1 import (
+    HOP_BY_HOP,
     HttpError,
     RequestHead,
     check_incomplete,
@@ -42,16 +46,30 @@ from webwarden.gateway.http1 import (
     skip_leading_blank_lines,
 )
 from webwarden.gateway.resolver import ResolveError
-from webwarden.gateway.target import Target, check_host_header, parse_target
+from webwarden.gateway.target import (
+    Target,
+    check_host_header,
+    normalise_host,
+    parse_inner_target,
+    parse_target,
+)
+from webwarden.gateway.tls.client_hello import ClientHello, NeedMore, read_client_hello
+from webwarden.gateway.tls.session import ClientTls, Closed, Data, Established, Failed
+from webwarden.gateway.tls.verify import explain_verify_failure
 from webwarden.gateway.tunnel import TunnelUpstream
 from webwarden.gateway.upstream import UpstreamConnection
 from webwarden.inspection.filetype import SNIFF_BYTES, sniff
+from webwarden.inspection.uploads import describe_findings, read_upload, record_findings
+from webwarden.inspection.window import InspectionWindow
+from webwarden.inspection.zipstream import ZipStreamTyper, type_member
+from webwarden.interception import TunnelAction, TunnelPlan, inner_may_forward, plan_tunnel
 from webwarden.model.decision import Decision, Effect, Obligation
-from webwarden.model.request import ConsentScopeKind, ContentFacts, Destination
+from webwarden.model.request import Consent, ConsentScopeKind, ContentFacts, Destination
 from webwarden.model.transaction import AuthStatus, Outcome, Transaction
 from webwarden.pipeline import (
     Identities,
     Snapshot,
+    categorise,
     categorise_and_decide,
     challenge_for_credentials,
     connect_ports,
@@ -62,24 +80,56 @@ from webwarden.pipeline import (
 
 log = logging.getLogger("webwarden.gateway")
 
-# Connection states
-IDLE, BUSY, TUNNEL, CLOSED = range(4)
+# Connection states. PEEK: a CONNECT was answered and the ClientHello is awaited (or, once
+# planned, the splice is being opened); DECRYPTED: the client side speaks TLS to us and an
+# inner connection runs the requests inside.
+IDLE, BUSY, TUNNEL, CLOSED, PEEK, DECRYPTED = range(6)
 # What the deadline guards
 NO_DEADLINE, HEAD_DEADLINE, IDLE_DEADLINE, BODY_DEADLINE, UPSTREAM_DEADLINE, TUNNEL_DEADLINE = (
     range(6)
 )
 # Why reading from the client is paused (bit flags)
-PAUSE_UPSTREAM, PAUSE_BUFFER, PAUSE_WAIT = 1, 2, 4
+PAUSE_UPSTREAM, PAUSE_BUFFER, PAUSE_WAIT, PAUSE_INNER = 1, 2, 4, 8
 MAX_PIPELINED = 256 * 1024
 MAX_LOCAL_BODY = 16 * 1024
 PENDING_BODY_LIMIT = 256 * 1024
+# A zip download is held this far while its members are typed, so that a blocked member
+# gets the block page; past it the rest streams, and a blocked member cuts the download.
+ZIP_HOLD_BYTES = 1024 * 1024
 
 CONTINUE_100 = b"HTTP/1.1 100 Continue\r\n\r\n"
 ESTABLISHED = b"HTTP/1.1 200 Connection established\r\n\r\n"
+# Inside a decrypted tunnel, the gateway's own pages (notice acceptance) live under this
+# path of the site itself: a form posted from an https page to http:// would warn.
+INNER_PAGES_PREFIX = "/.well-known/webwarden/"
 _VERSION_TEXT = {(1, minor): f"1.{minor}" for minor in range(10)}
 REQUEST_TIMEOUT = local_response(
     408, b"The request did not arrive in time.\n", content_type=b"text/plain", keep_alive=False
 )
+
+
+def wants_websocket(req: RequestHead) -> bool:
+    """A WebSocket opening handshake (RFC 6455: GET with Upgrade: websocket)."""
+    if req.method != "GET" or b"upgrade" not in req.names:
+        return False
+    value = req.get(b"upgrade")
+    return (
+        value is not None
+        and value.strip().lower() == b"websocket"
+        and b"upgrade" in req.connection_tokens
+    )
+
+
+def switching_head(headers: list[tuple[bytes, bytes]]) -> bytes:
+    """The 101 sent to the client: the origin's fields (Sec-WebSocket-Accept and the
+    like) with the gateway's own hop-by-hop ones."""
+    parts = [b"HTTP/1.1 101 Switching Protocols\r\n"]
+    for name, value in headers:
+        if name in HOP_BY_HOP or name == b"content-length":
+            continue
+        parts += (name, b": ", value, b"\r\n")
+    parts.append(b"Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+    return b"".join(parts)
 
 
 def _filename(
@@ -99,9 +149,27 @@ def _filename(
     return unquote(last) or None
 
 
+@dataclass(frozen=True, slots=True)
+class Inside:
+    """What an inner connection (the requests inside a decrypted tunnel) inherits from
+    its tunnel: the site it was opened for, the plan, and the CONNECT's credentials
+    (browsers send Proxy-Authorization to the proxy, never inside the tunnel)."""
+
+    host: str
+    port: int
+    plan: TunnelPlan
+    proxy_authorization: str | None
+
+
 class ProxyConnection(asyncio.Protocol):
-    def __init__(self, ctx: WorkerContext) -> None:
+    def __init__(self, ctx: WorkerContext, inside: Inside | None = None) -> None:
         self.ctx = ctx
+        self.inside = inside
+        # A decrypted tunnel's parts (outer connection only).
+        self.tls: ClientTls | None = None
+        self.inner: ProxyConnection | None = None
+        self.plan: TunnelPlan | None = None
+        self._tunnel_decision: Decision | None = None
         self.transport: asyncio.Transport | None = None
         self.loop = asyncio.get_event_loop()
         self.client_ip = ""
@@ -146,6 +214,10 @@ class ProxyConnection(asyncio.Protocol):
         self.declared_size: int | None = None
         self.tunnel: TunnelUpstream | None = None
         self.expect_continue = False
+        self.websocket = False
+        self.upload: InspectionWindow | None = None  # an upload held for the detectors
+        self._inspecting = False
+        self.zip_typer: ZipStreamTyper | None = None  # a zip download's members, typed
         self.client_eof = False
         self.upstream_eof = False
         self._local_body_waiter: asyncio.Future[None] | None = None
@@ -159,7 +231,7 @@ class ProxyConnection(asyncio.Protocol):
         if self.client_ip.startswith("::ffff:") and "." in self.client_ip:
             self.client_ip = self.client_ip[7:]
         self.ctx.connections.add(self)
-        if self.ctx.metrics is not None:
+        if self.ctx.metrics is not None and self.inside is None:
             self.ctx.metrics.connection_opened()
         self._set_deadline(HEAD_DEADLINE, self.ctx.config.timeouts.head)
 
@@ -192,6 +264,14 @@ class ProxyConnection(asyncio.Protocol):
         state = self.state
         if state == TUNNEL:
             self._tunnel_from_client(data)
+            return
+        if state == DECRYPTED:
+            self._tls_from_client(data)
+            return
+        if state == PEEK:
+            self.buffer += data
+            if self.plan is None:
+                self._peek()
             return
         buffer = self.buffer
         if (
@@ -230,6 +310,13 @@ class ProxyConnection(asyncio.Protocol):
             # A client may half-close after its request; the response still goes out.
             self.keep_alive = False
             return True
+        if self.state == DECRYPTED and self.inner is not None:
+            # TLS has no half-close: the client is done. Only a response under way still
+            # goes out; anything else (an idle connection, a WebSocket) ends here.
+            inner = self.inner
+            if inner.eof_received() and inner.state == BUSY:
+                return True
+            return None
         return None
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -238,8 +325,15 @@ class ProxyConnection(asyncio.Protocol):
         self.closed = True
         self.state = CLOSED
         self.ctx.connections.discard(self)
-        if self.ctx.metrics is not None:
+        if self.ctx.metrics is not None and self.inside is None:
             self.ctx.metrics.connection_closed()
+        if (self.inner is not None or self.plan is not None) and self.tunnel is None:
+            inner, self.inner = self.inner, None
+            if inner is not None:
+                inner.connection_lost(exc)
+            if self.txn is not None:
+                self._end(Outcome.TUNNELLED, close=False)
+            return
         tunnel = self.tunnel
         if tunnel is not None:
             tunnel.close()
@@ -255,13 +349,17 @@ class ProxyConnection(asyncio.Protocol):
             self._end(Outcome.ABORTED, close=False)
 
     def pause_writing(self) -> None:
-        if self.tunnel is not None and self.tunnel.transport is not None:
+        if self.inner is not None:
+            self.inner.pause_writing()
+        elif self.tunnel is not None and self.tunnel.transport is not None:
             self.tunnel.transport.pause_reading()
         elif self.upstream is not None:
             self.upstream.pause_reading()
 
     def resume_writing(self) -> None:
-        if self.tunnel is not None and self.tunnel.transport is not None:
+        if self.inner is not None:
+            self.inner.resume_writing()
+        elif self.tunnel is not None and self.tunnel.transport is not None:
             self.tunnel.transport.resume_reading()
         elif self.upstream is not None:
             self.upstream.resume_reading()
@@ -369,15 +467,27 @@ class ProxyConnection(asyncio.Protocol):
             req = parse_request_head(head)
             method = txn.method = req.method
             txn.http_version = _VERSION_TEXT[req.version]
-            target = parse_target(method, req.target)
-            if req.host is not None and req.host != target.given_authority:
-                check_host_header(target, req.host, method)
+            inside = self.inside
+            if inside is None:
+                target = parse_target(method, req.target)
+                if req.host is not None and req.host != target.given_authority:
+                    check_host_header(target, req.host, method)
+            else:
+                if method == "CONNECT":
+                    raise HttpError(400, "A CONNECT inside an encrypted connection is refused.")
+                target = parse_inner_target(req.target, req.host, inside.host, inside.port)
+                txn.metadata_only = inside.plan.metadata_only
         except HttpError as exc:
             self._refuse(exc)
             return
         self.req = req
         self.target = target
         txn.destination = Destination(target.scheme, target.host, target.port, target.path)
+        if inside is not None and inside.plan.fronting:
+            self._refuse(HttpError(421, f"Refused: {inside.plan.reason}. One encrypted "
+                                        "connection may only reach the site it names "
+                                        "(anything else is domain fronting)."))
+            return
         self.keep_alive = req.keep_alive and not ctx.draining
         if req.chunked or req.content_length:
             self.body_done = False
@@ -396,6 +506,13 @@ class ProxyConnection(asyncio.Protocol):
             self.expect_continue = True
         snapshot = ctx.snapshot
         self.snapshot = snapshot
+        if inside is not None and target.path.startswith(INNER_PAGES_PREFIX):
+            # The gateway's own pages, reached from a page shown inside this tunnel.
+            path = "/" + target.path[len(INNER_PAGES_PREFIX):]
+            self.target = Target("http", PAGES_HOST, 80, path, PAGES_HOST)
+            self.identities.identify(snapshot, txn, self._proxy_authorization())
+            self._spawn(self._local_page())
+            return
         if target.host == PAGES_HOST:
             self.identities.identify(snapshot, txn, self._proxy_authorization())
             self._spawn(self._local_page())
@@ -411,7 +528,7 @@ class ProxyConnection(asyncio.Protocol):
                     f"{', '.join(str(p) for p in sorted(allowed_ports))}."
                 )
                 return
-        elif target.port not in SAFE_HTTP_PORTS:
+        elif inside is None and target.port not in SAFE_HTTP_PORTS:
             self._refused_destination(f"The gateway does not forward HTTP to port {target.port}.")
             return
         try:
@@ -428,6 +545,8 @@ class ProxyConnection(asyncio.Protocol):
         self._after_decision(decision)
 
     def _proxy_authorization(self) -> str | None:
+        if self.inside is not None:
+            return self.inside.proxy_authorization
         assert self.req is not None
         value = self.req.get(b"proxy-authorization")
         return value.decode("latin-1") if value is not None else None
@@ -492,43 +611,222 @@ class ProxyConnection(asyncio.Protocol):
         assert txn is not None and req is not None
         txn.timings.decided = time.monotonic()
         assert self.snapshot is not None
+        intercepting = req.method == "CONNECT" and self.ctx.interceptor is not None
         if decision.effect is Effect.BLOCK:
-            if challenge_for_credentials(self.snapshot, txn):
+            if self.inside is None and challenge_for_credentials(self.snapshot, txn):
                 self._challenge(decision)
+            elif intercepting:
+                self._peek_tunnel(decision)
             elif req.method == "CONNECT":
                 self._refuse_tunnel(decision)
             else:
                 self._block_page(decision)
             return
         if decision.effect is Effect.NOTICE:
-            if req.method == "CONNECT":
+            if intercepting:
+                self._peek_tunnel(decision)
+            elif req.method == "CONNECT":
                 self._refuse_tunnel(decision)
             else:
                 self._notice_page(decision)
             return
-        txn.covert = Obligation.STRIP_IDENTIFYING_HEADERS in decision.obligations
-        if Obligation.INSPECT_UPLOADS in decision.obligations and (
-            req.has_body or req.method == "CONNECT"
-        ):
-            # No upload inspection (DLP) exists yet, and a tunnel is never decrypted: an
-            # obligation the gateway cannot meet is a reason to refuse, never to forward
-            # uninspected (fail closed).
-            reason = ("The policy requires uploads to this destination to be inspected, and "
-                      "this gateway cannot inspect uploads (nor anything inside an encrypted "
-                      "tunnel), so the request is not sent.")
-            txn.error = reason
-            if req.method == "CONNECT":
-                self._respond(403, reason.encode(), Outcome.REFUSED,
-                              extra=self._decision_headers(decision),
-                              content_type=b"text/plain; charset=utf-8")
-                return
-            body = self.ctx.pages.error("The upload was not sent", reason, txn=txn)
-            self._respond(403, body, Outcome.REFUSED, extra=self._decision_headers(decision))
+        if intercepting:
+            self._peek_tunnel(decision)
             return
+        inside = self.inside
+        if inside is not None and self.target is not None and not inner_may_forward(
+            self.snapshot.policy.current_tls(txn.at), decision, self.target.host
+        ):
+            self._send_outside()
+            return
+        txn.covert = Obligation.STRIP_IDENTIFYING_HEADERS in decision.obligations
+        if Obligation.INSPECT_UPLOADS in decision.obligations and req.method == "CONNECT":
+            # Interception is off (no CA, or --no-intercept), so nothing inside this tunnel
+            # could be read: an obligation the gateway cannot meet is a reason to refuse,
+            # never to forward uninspected (fail closed).
+            reason = ("The policy requires uploads to this site to be inspected, and this "
+                      "gateway does not decrypt HTTPS (no CA is set up), so the connection "
+                      "is not made.")
+            txn.error = reason
+            self._respond(403, reason.encode(), Outcome.REFUSED,
+                          extra=self._decision_headers(decision),
+                          content_type=b"text/plain; charset=utf-8")
+            return
+        if Obligation.INSPECT_UPLOADS in decision.obligations and req.has_body:
+            # Held in a bounded window and read by the detectors before anything is sent.
+            self.upload = InspectionWindow(self.snapshot.policy.current_tls(txn.at).upload_window)
         if req.method == "CONNECT":
             self._spawn(self._open_tunnel())
         else:
             self._forward()
+
+    # ---------------------------------------------------------------- HTTPS tunnels
+    def _peek_tunnel(self, decision: Decision) -> None:
+        """Interception is on: accept the CONNECT, then read the ClientHello before
+        deciding whether to splice or decrypt (interception.plan_tunnel)."""
+        txn = self.txn
+        assert txn is not None
+        self._tunnel_decision = decision
+        txn.status = 200
+        self.head_sent = True
+        self._write(ESTABLISHED)
+        self.state = PEEK
+        self._set_deadline(HEAD_DEADLINE, self.ctx.config.timeouts.head)
+        if self.buffer:
+            self._peek()
+
+    def _peek(self) -> None:
+        txn, target, decision = self.txn, self.target, self._tunnel_decision
+        assert txn is not None and target is not None and decision is not None
+        assert self.snapshot is not None
+        hello = read_client_hello(bytes(self.buffer))
+        if isinstance(hello, NeedMore):
+            return
+        self.deadline_kind = NO_DEADLINE
+        is_tls = isinstance(hello, ClientHello)
+        sni: str | None = None
+        sni_decision: Decision | None = None
+        if isinstance(hello, ClientHello) and hello.sni_problem:
+            txn.error = f"the ClientHello's server name is not valid ({hello.sni_problem})"
+            txn.status = 400
+            self._end(Outcome.INVALID, close=True)
+            return
+        if isinstance(hello, ClientHello) and hello.sni:
+            try:
+                sni = normalise_host(hello.sni)
+            except HttpError:
+                txn.error = "the ClientHello named no valid host"
+                txn.status = 400
+                self._end(Outcome.INVALID, close=True)
+                return
+            if sni != target.host:
+                sni_decision = self._decide_for_name(sni)
+        settings = self.snapshot.policy.current_tls(txn.at)
+        plan = plan_tunnel(
+            settings, target.host, decision, is_tls=is_tls, sni=sni, sni_decision=sni_decision
+        )
+        self.plan = plan
+        txn.metadata_only = plan.metadata_only
+        if plan.decision is not decision:
+            txn.decision = plan.decision
+            txn.categories = plan.decision.categories
+        if plan.action is TunnelAction.SPLICE:
+            txn.error = f"spliced: {plan.reason}"
+            self._spawn(self._open_tunnel())
+        elif plan.action is TunnelAction.REFUSE:
+            txn.error = plan.reason
+            txn.status = 403
+            self._end(Outcome.REFUSED, close=True)
+        else:
+            self._start_decrypt(plan)
+
+    def _decide_for_name(self, name: str) -> Decision:
+        """The CONNECT decided again for another name (the SNI), with the same person,
+        device and time, and the person's cached consents."""
+        txn, target, snapshot = self.txn, self.target, self.snapshot
+        assert txn is not None and target is not None and snapshot is not None
+        probe = Transaction(txn.id, txn.at, txn.client_address, method="CONNECT")
+        probe.destination = Destination("https", name, target.port, "/")
+        probe.principal = txn.principal
+        probe.auth_status = txn.auth_status
+        probe.device = txn.device
+        consents: tuple[Consent, ...] = ()
+        book = self.ctx.consents
+        if book is not None and txn.principal is not None:
+            cached = book.cached(txn.principal.id)
+            if cached is not None:
+                consents = cached[0]
+        categorise(snapshot, probe)
+        return decide_request(snapshot, probe, consents)
+
+    def _start_decrypt(self, plan: TunnelPlan) -> None:
+        txn, target = self.txn, self.target
+        interceptor = self.ctx.interceptor
+        assert txn is not None and target is not None and interceptor is not None
+        try:
+            context = interceptor.minter.context_for(plan.server_name)
+        except Exception:  # fail closed: no certificate, no tunnel
+            log.exception("no certificate could be made for %s", plan.server_name)
+            txn.error = f"the gateway could not make a certificate for {plan.server_name}"
+            txn.status = 500
+            self._end(Outcome.REFUSED, close=True)
+            return
+        tls = self.tls = ClientTls(context)
+        self.state = DECRYPTED
+        txn.error = f"decrypted: {plan.reason}"
+        inner = ProxyConnection(
+            self.ctx,
+            Inside(plan.server_name, target.port, plan, self._proxy_authorization()),
+        )
+        self.inner = inner
+        inner.connection_made(DecryptedTransport(self, tls))
+        data = bytes(self.buffer)
+        self.buffer.clear()
+        self._tls_from_client(data)
+
+    def _tls_from_client(self, data: bytes) -> None:
+        tls, inner, txn = self.tls, self.inner, self.txn
+        if tls is None or inner is None:
+            return
+        if txn is not None:
+            txn.bytes.from_client += len(data)
+        events = tls.receive(data)
+        out = tls.data_to_send()
+        if out:
+            self.tls_write(out)
+        for event in events:
+            if isinstance(event, Data):
+                inner.data_received(event.data)
+            elif isinstance(event, Established):
+                if txn is not None:
+                    txn.http_version = event.version or txn.http_version
+            elif isinstance(event, Closed):
+                if not inner.eof_received():
+                    self._close()
+            elif isinstance(event, Failed):
+                if txn is not None:
+                    txn.error = f"TLS with the browser failed: {event.reason}"
+                self._close()
+                return
+
+    # The outer connection as the owner of a DecryptedTransport (gateway/decrypted.py).
+    def tls_write(self, data: bytes) -> None:
+        if self.transport is not None and not self.closed:
+            self.transport.write(data)
+            if self.txn is not None:
+                self.txn.bytes.to_client += len(data)
+
+    def tls_close(self) -> None:
+        if not self.closed and self.state != CLOSED:
+            self._close()
+
+    def tls_pause_reading(self) -> None:
+        self._pause(PAUSE_INNER)
+
+    def tls_resume_reading(self) -> None:
+        self._resume(PAUSE_INNER)
+
+    def tls_extra_info(self, name: str, default: Any = None) -> Any:
+        return self.transport.get_extra_info(name, default) if self.transport else default
+
+    def _send_outside(self) -> None:
+        """An allowed request, inside a decrypted tunnel, to a site that is never
+        decrypted: ask the browser to send it again on a new connection, which is then
+        spliced (nothing of it is read or sent from here)."""
+        txn = self.txn
+        assert txn is not None
+        txn.error = "sent again outside this decrypted connection: the site is never decrypted"
+        self._respond(307, b"", Outcome.LOCAL, extra=[(b"Location", header_safe(txn.url))],
+                      keep_alive=False)
+
+    def _pages_origin(self) -> str:
+        """Where the gateway's own pages are, as this connection's client reaches them."""
+        inside = self.inside
+        if inside is None:
+            return self.ctx.pages_origin
+        host = f"[{inside.host}]" if ":" in inside.host else inside.host
+        port = "" if inside.port == 443 else f":{inside.port}"
+        return f"https://{host}{port}{INNER_PAGES_PREFIX[:-1]}"
 
     def _challenge(self, decision: Decision) -> None:
         txn = self.txn
@@ -573,13 +871,18 @@ class ProxyConnection(asyncio.Protocol):
     def _notice_page(self, decision: Decision) -> None:
         txn = self.txn
         assert txn is not None
+        if txn.principal is None:
+            # A consent belongs to a person: with nobody signed in nobody can accept, so
+            # the page says what is needed, as a block does.
+            self._block_page(decision)
+            return
         token = self._notice_ticket(decision, txn.url)
         assert decision.notice is not None
         body = self.ctx.pages.notice(
             decision.notice,
             url=txn.url,
             token=token,
-            accept_url=self.ctx.pages_origin + "/consent",
+            accept_url=self._pages_origin() + "/consent",
             scope=decision.notice_scope,
             at=txn.at,
             message=decision.message,
@@ -668,6 +971,12 @@ class ProxyConnection(asyncio.Protocol):
         """Answer the request with a response the gateway made, and end the transaction."""
         txn = self.txn
         assert txn is not None
+        if self.state == PEEK:
+            # The tunnel was accepted and nothing was decrypted: no HTTP answer can reach
+            # the client any more; it sees the connection close.
+            txn.status = status
+            self._end(outcome, close=True)
+            return
         keep = keep_alive and self.keep_alive and self.body_done and not self.client_eof
         response = local_response(
             status, body, content_type=content_type, keep_alive=keep, extra=extra
@@ -706,7 +1015,10 @@ class ProxyConnection(asyncio.Protocol):
                 (b"Proxy-Authenticate", b'Basic realm="webwarden", charset="UTF-8"')
             ])
             return
-        self._respond(answer.status, answer.body, answer.outcome, extra=answer.headers)
+        # Inside a tunnel the answer closes the connection: after a notice is accepted the
+        # browser then opens a new tunnel, decided (and perhaps spliced) afresh.
+        self._respond(answer.status, answer.body, answer.outcome, extra=answer.headers,
+                      keep_alive=self.inside is None, content_type=answer.content_type)
 
     # ---------------------------------------------------------------- request bodies
     def _feed_body(self) -> None:
@@ -755,7 +1067,14 @@ class ProxyConnection(asyncio.Protocol):
                 self.upstream.write(piece)
         elif self.body_pending is not None:
             self.body_pending.append(piece)
-            if sum(len(p) for p in self.body_pending) > PENDING_BODY_LIMIT:
+            upload = self.upload
+            if upload is not None:
+                upload.feed(piece)
+                if upload.total >= upload.limit:
+                    # The window is full: read what it holds now, the rest waits.
+                    self._pause(PAUSE_UPSTREAM)
+                    self._start_upload_inspection()
+            elif sum(len(p) for p in self.body_pending) > PENDING_BODY_LIMIT:
                 self._pause(PAUSE_UPSTREAM)
 
     def _body_finished(self) -> None:
@@ -768,6 +1087,8 @@ class ProxyConnection(asyncio.Protocol):
             return
         if self.upstream is not None and self.body_chunked_upstream:
             self.upstream.write(LAST_CHUNK)
+        elif self.upload is not None:
+            self._start_upload_inspection()
 
     def _bad_body(self, exc: HttpError) -> None:
         self.body_done = True
@@ -780,6 +1101,68 @@ class ProxyConnection(asyncio.Protocol):
             self.upstream = None
         self._refuse(exc)
 
+    # ---------------------------------------------------------------- uploads (G7)
+    def _start_upload_inspection(self) -> None:
+        if self.upload is not None and not self._inspecting:
+            self._inspecting = True
+            self._spawn(self._inspect_upload())
+
+    async def _inspect_upload(self) -> None:
+        """The detectors read the held upload (in a thread: a document's text can take a
+        while); the content phase decides on what they found; then the upload is sent, or
+        refused with a page that says what was found (never the value itself)."""
+        txn, req, window, snapshot = self.txn, self.req, self.upload, self.snapshot
+        if txn is None or req is None or window is None or snapshot is None or self.closed:
+            return
+        content_type = req.get(b"content-type")
+        encoding = req.get(b"content-encoding")
+        try:
+            reading = await asyncio.to_thread(
+                read_upload, window.bytes(),
+                content_type.decode("latin-1") if content_type is not None else None,
+                encoding.decode("latin-1") if encoding is not None else None,
+                rules=self.ctx.dlp, limit=window.limit,
+                overflowed=window.overflowed or not self.body_done,
+            )
+        except Exception:  # fail closed: an inspection error refuses the upload
+            log.exception("upload inspection failed for %s", txn.url)
+            if self.txn is txn:
+                self._internal_error("The gateway could not inspect this upload.")
+            return
+        if self.closed or self.txn is not txn:
+            return
+        self.upload = None
+        notes = []
+        if reading.findings:
+            notes.append(f"found {record_findings(reading.findings)}")
+            content = ContentFacts(findings=reading.kinds, declared_type=(
+                content_type.decode("latin-1").split(";", 1)[0].strip()
+                if content_type is not None else None))
+            verdict = decide_content(snapshot, txn, content)
+            if verdict.effect is Effect.BLOCK:
+                txn.error = f"upload blocked: {notes[0]}"
+                body = self.ctx.pages.block(txn, verdict, self.ctx.request_access_url,
+                                            describe_findings(reading.findings), upload=True)
+                self._respond(403, body, Outcome.BLOCKED, extra=self._decision_headers(verdict))
+                return
+        if reading.unread:
+            notes.append("not read: " + "; ".join(reading.unread))
+            if snapshot.policy.current_tls(txn.at).past_window_blocks:
+                txn.error = "upload refused: " + notes[-1]
+                body = self.ctx.pages.error(
+                    "The upload was not sent",
+                    "Uploads to this site are checked before they leave, and part of this one "
+                    f"could not be read ({'; '.join(reading.unread)}), so it was not sent.",
+                    txn=txn,
+                    remedy="Send a smaller file, or one in a common format (text, Office, "
+                    "OpenDocument, PDF). If you need to send this one for your work, ask the "
+                    "gateway team.",
+                )
+                self._respond(403, body, Outcome.REFUSED)
+                return
+        txn.error = "upload inspected: " + ("; ".join(notes) if notes else "nothing found")
+        await self._connect_and_send()
+
     # ---------------------------------------------------------------- forwarding
     def _forward(self) -> None:
         req, target, txn = self.req, self.target, self.txn
@@ -790,14 +1173,28 @@ class ProxyConnection(asyncio.Protocol):
             self.body_chunked_upstream = True
         elif req.content_length:
             body = "length"
-        self.upstream_head = upstream_request_head(req, target, covert=txn.covert, body=body)
+        if txn.covert:
+            ctx = self.ctx
+            self.upstream_head = upstream_request_head(
+                req, target, covert=True, body=body, user_agent=ctx.covert_user_agent,
+                accept_language=ctx.covert_accept_language,
+            )
+        else:
+            self.upstream_head = upstream_request_head(req, target, covert=False, body=body)
+        if body == "none" and wants_websocket(req):
+            # Relayed when the policy allows the URL (it did, to get here): the upgrade
+            # fields are hop-by-hop, so the gateway asks the origin for the switch itself.
+            self.websocket = True
+            self.upstream_head = (
+                self.upstream_head[:-2] + b"Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+            )
         if self.expect_continue and not self.body_done:
             self._write(CONTINUE_100)
         decision = txn.decision
         assert decision is not None
         self.limit = decision.max_body_bytes
-        if body == "none":
-            conn = self.ctx.pool.get((target.host, target.port, txn.covert))
+        if body == "none" and not self.websocket:
+            conn = self.ctx.pool.get((target.scheme, target.host, target.port, txn.covert))
             if conn is not None:
                 self.reused = True
                 self._send_upstream(conn)
@@ -807,6 +1204,8 @@ class ProxyConnection(asyncio.Protocol):
             self._feed_body()
             if self.txn is not txn:  # the body was malformed and the request refused
                 return
+            if self.upload is not None:
+                return  # connected once the detectors have read it (_inspect_upload)
         self._spawn(self._connect_and_send())
 
     async def _resolve(self) -> tuple[str, ...] | None:
@@ -822,21 +1221,49 @@ class ProxyConnection(asyncio.Protocol):
         return None
 
     async def _connect(
-        self, addresses: tuple[str, ...], factory: Callable[[str], asyncio.Protocol]
+        self,
+        addresses: tuple[str, ...],
+        factory: Callable[[str], asyncio.Protocol],
+        *,
+        tls: bool = False,
     ) -> asyncio.Protocol | None:
-        """Connect to the first checked address that answers; None after answering the
-        client with the reason if none does."""
+        """Connect to the first checked address that answers (with TLS, verifying the
+        site's certificate, for requests inside a decrypted tunnel); None after answering
+        the client with the reason if none does."""
         target, txn = self.target, self.txn
         assert target is not None and txn is not None
         last = ""
+        context: ssl.SSLContext | None = None
+        if tls:
+            assert self.ctx.interceptor is not None
+            context = self.ctx.interceptor.upstream
+        # Covert devices (W3) leave from the configured egress address, when there is one.
+        egress = self.ctx.config.covert_egress if txn.covert else None
+        local = (egress, 0) if egress is not None else None
         for address in addresses:
             try:
+                if context is not None:
+                    connecting = self.loop.create_connection(
+                        functools.partial(factory, address), address, target.port,
+                        ssl=context, server_hostname=target.host,
+                        ssl_handshake_timeout=self.ctx.config.timeouts.connect,
+                        local_addr=local,
+                    )
+                else:
+                    connecting = self.loop.create_connection(
+                        functools.partial(factory, address), address, target.port,
+                        local_addr=local,
+                    )
                 _transport, protocol = await asyncio.wait_for(
-                    self.loop.create_connection(
-                        functools.partial(factory, address), address, target.port
-                    ),
-                    self.ctx.config.timeouts.connect,
+                    connecting, self.ctx.config.timeouts.connect
                 )
+            except ssl.SSLCertVerificationError as exc:
+                if not self.closed and self.txn is txn:
+                    self._certificate_refused(exc)
+                return None
+            except ssl.SSLError as exc:
+                last = f"TLS with {address} port {target.port} failed ({exc.reason or exc})"
+                continue
             except TimeoutError:
                 last = f"connecting to {address} port {target.port} timed out"
                 continue
@@ -873,8 +1300,11 @@ class ProxyConnection(asyncio.Protocol):
             return
         txn, addresses = current
         assert self.target is not None
-        key = (self.target.host, self.target.port, txn.covert)
-        conn = await self._connect(addresses, functools.partial(UpstreamConnection, key))
+        target = self.target
+        key = (target.scheme, target.host, target.port, txn.covert)
+        conn = await self._connect(
+            addresses, functools.partial(UpstreamConnection, key), tls=target.scheme == "https"
+        )
         if conn is None:
             return
         assert isinstance(conn, UpstreamConnection)
@@ -889,7 +1319,7 @@ class ProxyConnection(asyncio.Protocol):
         self.upstream = conn
         if not txn.upstream_address:
             txn.upstream_address = conn.address
-        conn.send(self.upstream_head, self, req.method == "HEAD")
+        conn.send(self.upstream_head, self, req.method == "HEAD", self.websocket)
         if conn.writing_paused:
             self._pause(PAUSE_UPSTREAM)
         pending = self.body_pending
@@ -903,6 +1333,24 @@ class ProxyConnection(asyncio.Protocol):
             self._feed_body()
         if self.deadline_kind != BODY_DEADLINE:
             self._set_deadline(UPSTREAM_DEADLINE, self.ctx.config.timeouts.upstream)
+
+    def _certificate_refused(self, exc: ssl.SSLCertVerificationError) -> None:
+        """The site's certificate did not verify: a page that says why, and no way past
+        it (a person cannot judge a certificate; the gateway team can add a CA bundle)."""
+        txn, target = self.txn, self.target
+        assert txn is not None and target is not None
+        failure = explain_verify_failure(exc)
+        txn.error = f"the site's certificate was refused ({failure.kind}): {failure.detail}"
+        body = self.ctx.pages.error(
+            "The site's certificate is not valid",
+            f"{failure.summary} The gateway did not connect to {target.host}, because "
+            "someone could be pretending to be that site.",
+            txn=txn,
+            remedy="If this is a site you need for your work, tell the gateway team: they "
+            "can check the site and, for an internal site, trust its certificate authority.",
+        )
+        self._respond(502, body, Outcome.UPSTREAM_ERROR,
+                      extra=[(b"X-Webwarden-Reason", header_safe(txn.error))])
 
     def _gateway_error(self, status: int, title: str, message: str) -> None:
         txn = self.txn
@@ -927,6 +1375,10 @@ class ProxyConnection(asyncio.Protocol):
         length = fields.get(b"content-length")
         declared_size = int(length) if length is not None and length.strip().isdigit() else None
         txn.response_type = declared_type.split(";", 1)[0].strip()
+        if status == 101:
+            self.head_sent = True
+            self._write(switching_head(headers))
+            return
         self.declared_size = declared_size
         self.response_head = (status, reason, headers)
         has_body = conn.body_framing != "none"
@@ -974,10 +1426,56 @@ class ProxyConnection(asyncio.Protocol):
             assert held is not None
             held.append(data)
             self.held_bytes += len(data)
-            if self.held_bytes >= SNIFF_BYTES:
+            if self.zip_typer is not None:
+                if not self._zip_blocked(data) and self.held_bytes >= ZIP_HOLD_BYTES:
+                    self._release_zip_hold()
+            elif self.held_bytes >= SNIFF_BYTES:
                 self._release_held()
             return
+        if self.zip_typer is not None and self._zip_blocked(data):
+            return
         self._forward_body(data)
+
+    def _zip_blocked(self, data: bytes, *, last: bool = False) -> bool:
+        """Type the members of a zip download whose local headers `data` completes; True
+        when one is blocked (a page if nothing was sent yet, else the download is cut)."""
+        typer, txn, snapshot = self.zip_typer, self.txn, self.snapshot
+        assert typer is not None and txn is not None and snapshot is not None
+        members = typer.feed(data) if data else []
+        if last:
+            members += typer.finish()
+        for member in members:
+            label = type_member(member)
+            content = ContentFacts(sniffed_type=label, declared_type=txn.response_type or None,
+                                   size=member.uncompressed_size)
+            if not content_may_block(snapshot, content):
+                continue
+            before = txn.content, txn.content_decision
+            verdict = decide_content(snapshot, txn, content)
+            if verdict.effect is not Effect.BLOCK:
+                txn.content, txn.content_decision = before
+                continue
+            self.zip_typer = None
+            what = f"{label} '{member.name}' inside the zip archive"
+            if self.head_sent:
+                self._cut(f"the archive holds {what}")
+            else:
+                self.holding = False
+                self._refuse_download(verdict, what)
+            return True
+        return False
+
+    def _release_zip_hold(self) -> None:
+        """A zip download held while its first members were typed: send what is held, and
+        go on typing the rest as it streams."""
+        held = self.held
+        assert held is not None
+        self.holding = False
+        self.held = None
+        self._send_response_head()
+        data = b"".join(held)
+        if data:
+            self._forward_body(data)
 
     def on_upstream_read_done(self) -> None:
         try:
@@ -1043,6 +1541,16 @@ class ProxyConnection(asyncio.Protocol):
                 declared = f", sent as {txn.response_type}" if txn.response_type else ""
                 self._refuse_download(verdict, f"{found.label} ({found.detail}{declared})")
                 return
+        if found.label == "archive" and first[:4] == b"PK\x03\x04":
+            # A zip: its members are typed from their local headers as the bytes come, and
+            # it is held (up to ZIP_HOLD_BYTES) so that a blocked member gets a page.
+            self.zip_typer = ZipStreamTyper()
+            if self._zip_blocked(first):
+                return
+            self.holding = True
+            self.held = [first]
+            self.held_bytes = len(first)
+            return
         self._send_response_head()
         if first:
             self._forward_body(first)
@@ -1073,10 +1581,15 @@ class ProxyConnection(asyncio.Protocol):
         self._end(Outcome.CUT, close=True)
 
     def on_response_end(self) -> None:
-        if self.holding:
-            self._release_held()
+        if self.holding and self.zip_typer is None:
+            self._release_held()  # may find a zip, and hold it while typing its members
             if self.txn is None or self.upstream is None:
                 return
+        if self.zip_typer is not None:
+            if self._zip_blocked(b"", last=True):
+                return
+            if self.holding:
+                self._release_zip_hold()
         txn = self.txn
         if txn is None:
             return
@@ -1124,6 +1637,33 @@ class ProxyConnection(asyncio.Protocol):
     def on_upstream_resume(self) -> None:
         self._resume(PAUSE_UPSTREAM)
 
+    def on_upgrade(self, conn: UpstreamConnection, rest: bytes) -> None:
+        """The origin accepted the WebSocket: from now on the connection is a tunnel
+        between client and origin (bytes copied both ways, one audit record for it, like
+        a CONNECT's)."""
+        txn = self.txn
+        transport = conn.transport
+        self.upstream = None
+        if txn is None or transport is None or self.closed:
+            conn.abort()
+            return
+        tunnel = TunnelUpstream()
+        tunnel.transport = transport
+        tunnel.client = self
+        transport.set_protocol(tunnel)
+        self.tunnel = tunnel
+        self.state = TUNNEL
+        self.keep_alive = False
+        txn.error = "WebSocket relayed"
+        self._set_deadline(TUNNEL_DEADLINE, self.ctx.config.timeouts.tunnel)
+        self._resume(PAUSE_UPSTREAM | PAUSE_BUFFER)
+        if rest:
+            self._write(rest)
+        if self.buffer:
+            data = bytes(self.buffer)
+            self.buffer.clear()
+            self._tunnel_from_client(data)
+
     # ---------------------------------------------------------------- tunnels
     async def _open_tunnel(self) -> None:
         current = await self._addresses_for_current()
@@ -1139,10 +1679,12 @@ class ProxyConnection(asyncio.Protocol):
             return
         tunnel.client = self
         self.tunnel = tunnel
+        established = self.state == PEEK  # interception accepted the CONNECT already
         self.state = TUNNEL
         txn.status = 200
         self.head_sent = True
-        self._write(ESTABLISHED)
+        if not established:
+            self._write(ESTABLISHED)
         self._set_deadline(TUNNEL_DEADLINE, self.ctx.config.timeouts.tunnel)
         if self.buffer:
             data = bytes(self.buffer)
@@ -1226,7 +1768,13 @@ class ProxyConnection(asyncio.Protocol):
         if kind == IDLE_DEADLINE:
             self._close()
         elif kind == HEAD_DEADLINE:
-            if self.state == IDLE:
+            if self.state == PEEK:
+                if self.txn is not None:
+                    self.txn.error = "no TLS ClientHello arrived in time"
+                    self._end(Outcome.REFUSED, close=True)
+                else:
+                    self._close()
+            elif self.state == IDLE:
                 if self.buffer:
                     self._refuse_unparsed(HttpError(408, "The request head did not arrive in "
                                                          "time."))

@@ -28,8 +28,10 @@ class Resolver:
         positive_ttl: float = 60.0,
         negative_ttl: float = 5.0,
         max_entries: int = 8192,
+        static: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.guard = guard
+        self._static = static or {}
         self._positive_ttl = positive_ttl
         self._negative_ttl = negative_ttl
         self._max = max_entries
@@ -38,6 +40,8 @@ class Resolver:
     async def addresses(self, host: str, port: int) -> tuple[str, ...]:
         """Addresses to connect to for host:port, every one of them checked."""
         found = self._literal(host)
+        if found is None:
+            found = self._static.get(host)
         if found is None:
             found = await self._lookup(host)
         for address in found:

@@ -36,7 +36,13 @@ from webwarden.categories.snapshot import SnapshotError
 from webwarden.gateway.admin import AdminConnection, AdminState, WorkerHealth
 from webwarden.gateway.config import CONFIG_ENV, STATE_DIR_ENV, GatewayConfig, format_hostport
 from webwarden.gateway.consent_token import load_or_create_key
+from webwarden.gateway.hosts_file import HostsFileError, read_hosts_file
+from webwarden.gateway.interceptor import interception_state, open_interceptor
 from webwarden.gateway.loading import LoadError, Sources, load_snapshot
+from webwarden.gateway.tls.authority import CaError
+from webwarden.gateway.tls.verify import BundleError
+from webwarden.inspection.post_config import load_post_config
+from webwarden.sources import SourceError
 
 METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 READY_TIMEOUT = 300.0  # the first start may build the category snapshot from the lists
@@ -128,6 +134,20 @@ class Supervisor:
             load_or_create_key(config.consent_key_path)
         except (OSError, ValueError) as exc:
             raise StartError(f"consent key: {exc}") from exc
+        try:
+            open_interceptor(config)
+        except (CaError, BundleError, OSError) as exc:
+            raise StartError(f"HTTPS interception: {exc}") from exc
+        if config.organisation_config is not None:
+            try:
+                load_post_config(config.organisation_config)
+            except SourceError as exc:
+                raise StartError(f"organisation config: {exc}") from exc
+        if config.hosts_file is not None:
+            try:
+                read_hosts_file(config.hosts_file)
+            except HostsFileError as exc:
+                raise StartError(f"hosts file: {exc}") from exc
         shutil.rmtree(config.metrics_dir, ignore_errors=True)
         config.metrics_dir.mkdir(parents=True)
         for stale in config.run_dir.glob("worker-*.json"):
@@ -291,6 +311,7 @@ class Supervisor:
             f"  browsers: set automatic proxy configuration to {admin}/proxy.pac",
             f"            (or the proxy {proxy_for_clients} for HTTP and HTTPS)",
             f"  curl:     curl -x http://{proxy_for_clients} -U pc1001:demo http://example.com/",
+            f"  HTTPS:    interception {interception_state(config)}",
             f"  health:   {admin}/healthz    metrics: {admin}/metrics",
             "  reload:   kill -HUP <this pid> (files are also watched); stop: Ctrl-C or SIGTERM",
         ])

@@ -184,3 +184,37 @@ def check_host_header(target: Target, host_header: str | None, method: str) -> N
         raise HttpError(400, "The Host header is malformed.") from None
     if (host, port) != (target.host, target.port):
         raise HttpError(400, "The Host header does not match the request target.")
+
+
+def parse_inner_target(target: str, host_header: str | None, host: str, port: int) -> Target:
+    """The target of a request inside a decrypted tunnel to `host`:`port`: origin-form
+    (`/path?query`), or an absolute https URL naming the same site. The Host header must
+    name that site too: a request for another site inside this tunnel (domain fronting)
+    is refused with 421, since the tunnel was decided for this host alone."""
+    if target.startswith(("https://", "HTTPS://")):
+        rest = target[8:]
+        cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+        authority, path = rest[:cut], rest[cut:] or "/"
+        if path[0] == "?":
+            path = "/" + path
+        if split_authority(authority, 443) != (host, port):
+            raise HttpError(421, "This request names another site than the one this "
+                                 "encrypted connection was opened for.")
+    elif target.startswith("/"):
+        path = target
+    else:
+        raise HttpError(400, "Inside an encrypted connection a request names a path "
+                             "(/...) on the site it was opened for.")
+    if "#" in path:
+        raise HttpError(400, "A fragment (#...) is not part of a request target.")
+    if host_header is None:
+        raise HttpError(400, "The request has no Host header.")
+    try:
+        named = split_authority(host_header, 443)
+    except HttpError:
+        raise HttpError(400, "The Host header is malformed.") from None
+    if named != (host, port):
+        raise HttpError(421, f"The Host header names {named[0]}, but this encrypted "
+                             f"connection was opened for {host}: one connection, one site "
+                             "(a request for another site inside it is domain fronting).")
+    return Target("https", host, port, path, host_header)

@@ -1,9 +1,9 @@
-"""The origin side of a CONNECT tunnel: bytes are copied both ways, never read.
-
-TLS inside a tunnel is never decrypted (G6 "never decrypt" holds for every tunnel: the
-gateway has no interception mode). Backpressure: when one side's write buffer fills, the
-other side stops reading until it drains. A half-close (EOF) is passed on, and the tunnel
-ends when both directions are finished or either connection is lost.
+"""The origin side of a relayed connection: a spliced CONNECT tunnel, or a WebSocket once
+the origin has switched protocols. Bytes are copied both ways, never read (a spliced
+tunnel is one the policy never decrypts, interception.py). Backpressure: when one side's
+write buffer fills, the other side stops reading until it drains. A half-close (EOF) is
+passed on, and the tunnel ends when both directions are finished or either connection is
+lost.
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ class TunnelUpstream(asyncio.Protocol):
         self.eof = True
         if self.client is not None:
             self.client.tunnel_upstream_eof()
-        return True  # keep the other direction open
+        # Keep the other direction open, where the transport can half-close (TLS cannot).
+        return self.transport is not None and self.transport.can_write_eof()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True

@@ -35,10 +35,13 @@ class ResponseSink(Protocol):
 
     def on_upstream_resume(self) -> None: ...
 
+    def on_upgrade(self, conn: UpstreamConnection, rest: bytes) -> None: ...
+
     def on_upstream_read_done(self) -> None: ...
 
 
-PoolKey = tuple[str, int, bool]  # host, port, covert (covert traffic never shares a socket)
+# scheme, host, port, covert (covert traffic never shares a socket; https ones carry TLS)
+PoolKey = tuple[str, str, int, bool]
 
 
 class _HeadDoneError(Exception):
@@ -67,6 +70,7 @@ class UpstreamConnection(asyncio.Protocol):
         "reusable",
         "sink",
         "transport",
+        "upgrade",
         "writing_paused",
     )
 
@@ -83,6 +87,7 @@ class UpstreamConnection(asyncio.Protocol):
         self._status = 0
         self._reason = b""
         self.head_request = False
+        self.upgrade = False  # a WebSocket upgrade was asked for: 101 switches protocols
         self.got_bytes = False
         self.reusable = False
         self.closed = False
@@ -109,6 +114,9 @@ class UpstreamConnection(asyncio.Protocol):
         self.got_bytes = True
         try:
             parser.feed_data(data)
+        except httptools.HttpParserUpgrade as exc:
+            self._upgraded(data[int(exc.args[0]):])
+            return
         except httptools.HttpParserCallbackError as exc:
             if isinstance(exc.__context__, _HeadDoneError):
                 self._finish_response(reusable=False)
@@ -172,6 +180,15 @@ class UpstreamConnection(asyncio.Protocol):
         assert parser is not None
         status = parser.get_status_code()
         self._status = status
+        if status == 101 and self.upgrade:
+            # Switching protocols (WebSocket): the head goes to the client, and whatever
+            # follows it is no longer HTTP (see _upgraded).
+            self.fields = dict(self.headers)
+            self.body_framing = "upgrade"
+            sink = self.sink
+            assert sink is not None
+            sink.on_response_head(status, self._reason, parser.get_http_version(), self.headers)
+            return
         if status < 200:
             # An interim response (103 Early Hints...): not forwarded; wait for the real one.
             return
@@ -196,6 +213,8 @@ class UpstreamConnection(asyncio.Protocol):
             self.sink.on_response_body(body)
 
     def on_message_complete(self) -> None:
+        if self.body_framing == "upgrade":
+            return  # llhttp reports the switch next (HttpParserUpgrade)
         if self._status < 200:
             self.headers = []
             self._reason = b""
@@ -206,9 +225,12 @@ class UpstreamConnection(asyncio.Protocol):
         self._finish_response(reusable)
 
     # -- used by the client side --------------------------------------------------------
-    def send(self, head: bytes, sink: ResponseSink, head_request: bool) -> None:
+    def send(
+        self, head: bytes, sink: ResponseSink, head_request: bool, upgrade: bool = False
+    ) -> None:
         """Write a request head and route the response to `sink`."""
         self.sink = sink
+        self.upgrade = upgrade
         self._parser = httptools.HttpResponseParser(self)
         self.headers = []
         self._reason = b""
@@ -238,6 +260,19 @@ class UpstreamConnection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.abort()
 
+    def _upgraded(self, rest: bytes) -> None:
+        """The origin switched protocols: hand the socket to the sink, which relays it
+        from now on; this object is done with it."""
+        sink = self.sink
+        if sink is None or self.body_framing != "upgrade":
+            self._fail("the origin switched protocols without being asked to")
+            return
+        self.sink = None
+        self._parser = None
+        self.reusable = False
+        self._closed_callback = None
+        sink.on_upgrade(self, rest)
+
     def _finish_response(self, reusable: bool) -> None:
         sink = self.sink
         self.sink = None
@@ -255,7 +290,7 @@ class UpstreamConnection(asyncio.Protocol):
 
 
 class UpstreamPool:
-    """Idle keep-alive connections by (host, port, covert), most recently used first,
+    """Idle keep-alive connections by (scheme, host, port, covert), most recently used first,
     bounded per key and overall; idle ones are closed after `idle_timeout` seconds."""
 
     def __init__(

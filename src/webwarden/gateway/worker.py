@@ -33,9 +33,14 @@ from webwarden.gateway.config import CONFIG_ENV, GatewayConfig
 from webwarden.gateway.consent_token import ConsentTokens, load_or_create_key
 from webwarden.gateway.consents import ConsentBook
 from webwarden.gateway.context import WorkerContext
+from webwarden.gateway.hosts_file import read_hosts_file
+from webwarden.gateway.interceptor import open_interceptor
 from webwarden.gateway.loading import LoadError, Reloader, Sources, load_snapshot
 from webwarden.gateway.metrics import GatewayMetrics
 from webwarden.gateway.proxy import ProxyConnection
+from webwarden.gateway.tls.authority import CaError
+from webwarden.inspection.post_config import load_post_config
+from webwarden.sources import SourceError
 from webwarden.store.consents import ConsentStore
 from webwarden.store.engine import make_engine
 
@@ -85,9 +90,17 @@ class Worker:
             return 2
         try:
             snapshot = await asyncio.to_thread(load_snapshot, sources)
+            interceptor = open_interceptor(config)
+            static_hosts = (
+                read_hosts_file(config.hosts_file) if config.hosts_file is not None else None
+            )
+            dlp = (
+                load_post_config(config.organisation_config)[1]
+                if config.organisation_config is not None else None
+            )
             engine = make_engine(config.db_url)
             await asyncio.to_thread(audit.wait_ready)
-        except (LoadError, AuditSinkError, ValueError, OSError) as exc:
+        except (LoadError, AuditSinkError, CaError, SourceError, ValueError, OSError) as exc:
             with contextlib.suppress(AuditSinkError):
                 audit.close()
             _report(ready, f"error: {exc}")
@@ -110,6 +123,9 @@ class Worker:
             metrics=metrics,
             guard=guard,
             worker_index=self.index,
+            interceptor=interceptor,
+            static_hosts=static_hosts,
+            dlp=dlp,
         )
 
         def on_reload(ok: bool, detail: str) -> None:

@@ -94,6 +94,9 @@ class Transaction:
     error: str = ""
     upstream_address: str = ""
     covert: bool = False
+    # Record host, time, bytes and duration only (a never-decrypt session, G6), whatever
+    # the decision's obligations say.
+    metadata_only: bool = False
     timings: Timings = field(default_factory=Timings)
     bytes: ByteCounts = field(default_factory=ByteCounts)
 

@@ -21,6 +21,7 @@ from webwarden.policy.compiled import (
     Regime,
     Rule,
     RuleIndex,
+    TlsSettings,
     WorkingHours,
 )
 from webwarden.policy.schema import (
@@ -230,9 +231,40 @@ def compile_regime(
         default_message=" ".join(doc.default.message.split()),
         default_remedy=" ".join(doc.default.remedy.split()),
         connect_ports=frozenset(doc.gateway.connect_ports),
+        tls=TlsSettings(
+            never_decrypt=_expand_categories(
+                doc.gateway.never_decrypt, ("gateway", "never_decrypt"), report,
+                known_categories, groups,
+            ),
+            splice_domains=tuple(doc.gateway.splice_domains),
+            upload_window=parse_size(doc.gateway.upload_window),
+            past_window_blocks=doc.gateway.past_window == "block",
+        ),
         roles=roles,
         qualification_titles={k: v.title for k, v in quals.items()},
     )
+
+
+def _expand_categories(
+    names: list[str],
+    loc: tuple[str | int, ...],
+    report: Any,
+    known_categories: frozenset[str],
+    groups: dict[str, frozenset[str]],
+) -> frozenset[str]:
+    """Category names and groups → the set of categories; an unknown name is reported."""
+    out: set[str] = set()
+    for i, name in enumerate(names):
+        if name in groups:
+            out |= groups[name]
+        elif name in known_categories:
+            out.add(name)
+        else:
+            report(
+                (*loc, i),
+                f"unknown category '{name}'{_suggest(name, known_categories | set(groups))}",
+            )
+    return frozenset(out)
 
 
 def _compile_conditions(
@@ -253,18 +285,7 @@ def _compile_conditions(
     def cats(field_name: str, names: list[str] | None) -> frozenset[str] | None:
         if names is None:
             return None
-        out: set[str] = set()
-        for i, name in enumerate(names):
-            if name in groups:
-                out |= groups[name]
-            elif name in known_categories:
-                out.add(name)
-            else:
-                report(
-                    (*loc, field_name, i),
-                    f"unknown category '{name}'{_suggest(name, known_categories | set(groups))}",
-                )
-        return frozenset(out)
+        return _expand_categories(names, (*loc, field_name), report, known_categories, groups)
 
     def names(field_name: str, values: list[str] | None, known: set[str] | dict[str, str],
               what: str) -> frozenset[str] | None:

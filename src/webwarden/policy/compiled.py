@@ -113,6 +113,26 @@ class WorkingHours:
 
 
 @dataclass(frozen=True, slots=True)
+class TlsSettings:
+    """What the regime says about HTTPS and uploads beyond its rules (policy `gateway:`).
+    `never_decrypt`: categories whose sessions are spliced, never read (groups expanded).
+    `splice_domains`: domains, with their sub-domains, always spliced. `upload_window`:
+    bytes of a request body the detectors read; `past_window_blocks`: whether a body
+    larger than that is refused (True) or sent on with the rest unread (False)."""
+
+    never_decrypt: frozenset[str] = frozenset({"bank", "financial"})
+    splice_domains: tuple[str, ...] = ()
+    upload_window: int = 1024 * 1024
+    past_window_blocks: bool = True
+
+    def splices_domain(self, host: str) -> bool:
+        return any(host == d or host.endswith("." + d) for d in self.splice_domains)
+
+
+DEFAULT_TLS = TlsSettings()
+
+
+@dataclass(frozen=True, slots=True)
 class Regime:
     """One policy document: a regime in force from a date (G9)."""
 
@@ -130,6 +150,7 @@ class Regime:
     default_message: str
     default_remedy: str
     connect_ports: frozenset[int]
+    tls: TlsSettings
     roles: dict[str, str]
     qualification_titles: dict[str, str]
     request_index: RuleIndex
@@ -158,3 +179,7 @@ class PolicySet:
     def current_connect_ports(self, at: datetime) -> frozenset[int]:
         regime = self.in_force(at)
         return regime.connect_ports if regime else frozenset({443})
+
+    def current_tls(self, at: datetime) -> TlsSettings:
+        regime = self.in_force(at)
+        return regime.tls if regime else DEFAULT_TLS

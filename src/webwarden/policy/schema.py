@@ -103,8 +103,33 @@ class NoticeDoc(Strict):
         return value
 
 
+DomainName = Annotated[
+    str,
+    Field(
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
+        max_length=253,
+    ),
+]
+
+
 class GatewayDoc(Strict):
     connect_ports: list[Annotated[int, Field(ge=1, le=65535)]] = [443]
+    # HTTPS (G6): categories (or groups) whose sessions are never decrypted, whatever a
+    # rule says; and domains (with their sub-domains) always spliced, such as applications
+    # that pin their certificates.
+    never_decrypt: list[Name] = ["bank", "financial"]
+    splice_domains: list[DomainName] = []
+    # Uploads (G7): how much of a body the detectors read, and what happens past it.
+    upload_window: str | int = "1MiB"
+    past_window: Literal["allow", "block"] = "block"
+
+    @field_validator("upload_window")
+    @classmethod
+    def _window(cls, value: str | int) -> str | int:
+        size = parse_size(value)
+        if not 1024 <= size <= 64 * 1024**2:
+            raise ValueError("upload_window must be between 1KiB and 64MiB")
+        return value
 
 
 class DefaultDoc(Strict):

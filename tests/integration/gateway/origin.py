@@ -11,10 +11,14 @@ Everything runs on one asyncio loop in a background thread; `Servers.stop()` end
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import io
 import json
 import ssl
 import struct
 import threading
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -28,6 +32,20 @@ CHUNKED_HEAD = (
     b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
 )
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x11" * 6000
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+# A zip holding a Windows executable after a harmless readme, and one of documents only.
+TOOLS_ZIP = _zip({"readme.txt": b"Install notes\n" * 50, "bin/setup.exe": FAKE_JPEG})
+DOCS_ZIP = _zip({"minutes.txt": b"Minutes of the meeting\n" * 100,
+                 "agenda.txt": b"Agenda\n" * 40})
 
 
 @dataclass
@@ -59,6 +77,7 @@ class _OriginProtocol(asyncio.Protocol):
         self.buffer = bytearray()
         self.transport: asyncio.Transport | None = None
         self.record: Received | None = None
+        self.echo = False  # after a WebSocket handshake: every byte is sent back
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -69,6 +88,10 @@ class _OriginProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         assert self.record is not None
         self.record.data += data
+        if self.echo:
+            assert self.transport is not None
+            self.transport.write(data)
+            return
         self.buffer += data
         while True:
             request = self._parse()
@@ -119,6 +142,20 @@ class _OriginProtocol(asyncio.Protocol):
 
     def _answer(self, req: _Request) -> None:
         assert self.transport is not None
+        upgrade = (req.header("upgrade") or "").lower()
+        if req.target.split("?", 1)[0] == "/ws" and upgrade == "websocket":
+            # RFC 6455 opening handshake, then an echo of whatever arrives.
+            key = req.header("sec-websocket-key") or ""
+            accept = base64.b64encode(hashlib.sha1(
+                (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+            self.transport.write(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n".encode())
+            self.echo = True
+            rest, self.buffer = bytes(self.buffer), bytearray()
+            if rest:
+                self.transport.write(rest)
+            return
         handler = self.origin.routes.get(req.target.split("?", 1)[0])
         if handler is None:
             handler = self.origin.routes.get("*")
@@ -162,6 +199,8 @@ class Origin:
             "/photo.jpg": lambda r, t: respond(t, 200, FAKE_JPEG, "image/jpeg"),
             "/real.jpg": lambda r, t: respond(t, 200, JPEG, "image/jpeg"),
             "/song.mp3": lambda r, t: respond(t, 200, MP3, "audio/mpeg"),
+            "/tools.zip": lambda r, t: respond(t, 200, TOOLS_ZIP, "application/zip"),
+            "/docs.zip": lambda r, t: respond(t, 200, DOCS_ZIP, "application/zip"),
             "/bank/account": lambda r, t: respond(t, 200, BANK),
             "/close-delimited": self._close_delimited,
             "/slow": self._slow,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from tests.integration.gateway.conftest import (
     curl,
     raw_exchange,
     status_of,
+    wait_for_lines,
 )
 from tests.integration.gateway.origin import PAGE, SECURE
 
@@ -132,3 +134,16 @@ def test_http10_client_without_host_header(gateway: Gateway, world: World) -> No
     reply = raw_exchange(gateway.proxy_port, request)
     assert reply.startswith(b"HTTP/1.1 200")
     assert reply.endswith(PAGE)
+
+
+def test_a_websocket_is_relayed_on_plain_http(gateway: Gateway, world: World) -> None:
+    from tests.integration.gateway.test_gateway_https import websocket_exchange
+
+    host = f"{ORIGIN_HOST}:{world.origin.port}"
+    with socket.create_connection(("127.0.0.1", gateway.proxy_port), timeout=10) as sock:
+        head, _ = websocket_exchange(sock, f"http://{host}/ws", host,
+                                     extra=f"Proxy-Authorization: {basic('pc1001')}\r\n")
+    assert head.startswith(b"HTTP/1.1 101"), head
+    assert b"sec-websocket-accept" in head.lower()
+    lines = wait_for_lines(gateway.state_dir / "logs" / "access.log", f"{host}/ws")
+    assert lines and "/101 " in lines[-1], lines

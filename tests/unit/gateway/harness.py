@@ -150,7 +150,7 @@ class Transcript:
         self.client.protocol = self.proxy
         self.proxy.connection_made(self.client)  # type: ignore[arg-type]
         self.origin = FakeTransport(("93.184.216.34", port))
-        self.upstream = UpstreamConnection((host, port, False), "93.184.216.34")
+        self.upstream = UpstreamConnection(("http", host, port, False), "93.184.216.34")
         self.origin.protocol = self.upstream
         self.upstream.connection_made(self.origin)  # type: ignore[arg-type]
         self.upstream.reusable = True

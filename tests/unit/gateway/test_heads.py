@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 
 from webwarden.gateway.heads import (
     _NEVER_FORWARDED,
+    COVERT_ACCEPT_LANGUAGE,
+    COVERT_USER_AGENT,
     IDENTIFYING,
     REASONS,
     VIA,
@@ -114,24 +116,34 @@ def test_header_safe() -> None:
 
 
 def reference_upstream_head(req: RequestHead, target: Target, covert: bool, body: str) -> bytes:
-    """The head as the first version of the gateway built it, one line at a time."""
+    """The head as the first version of the gateway built it, one line at a time (covert:
+    with the fixed User-Agent and Accept-Language in place of the browser's first)."""
     dropped = _NEVER_FORWARDED | req.connection_tokens
     parts = [req.method.encode(), b" ", target.path.encode(), b" HTTP/1.1\r\nHost: ",
              target.authority.encode(), b"\r\n"]
     via: list[bytes] = []
+    fixed = {b"user-agent": b"User-Agent: " + COVERT_USER_AGENT.encode(),
+             b"accept-language": b"Accept-Language: " + COVERT_ACCEPT_LANGUAGE.encode()}
     for h in req.headers:
         if h.name in dropped:
             continue
         if h.name == b"via":
             via.append(h.value)
             continue
-        if covert and (h.name in IDENTIFYING or (h.name == b"referer" and not _same_site(
-            h.value, target.host
-        ))):
+        if covert and (h.name in IDENTIFYING or h.name == b"max-forwards" or (
+            h.name == b"referer" and not _same_site(h.value, target.host)
+        )):
+            continue
+        if covert and h.name in fixed:
+            if fixed[h.name]:
+                parts.append(fixed[h.name] + b"\r\n")
+                fixed[h.name] = b""
             continue
         parts.append(h.line)
     if not covert:
         parts += (b"Via: ", b", ".join([*via, VIA]), b"\r\n")
+    else:
+        parts += [line + b"\r\n" for line in fixed.values() if line]
     if body == "length":
         parts += (b"Content-Length: ", str(req.content_length).encode(), b"\r\n")
     elif body == "chunked":
@@ -144,7 +156,8 @@ LINES = [b"Proxy-Authorization: Basic x", b"Connection: keep-alive, X-Hop", b"co
          b"Via: 1.0 a", b"VIA:1.1 b ", b"X-Forwarded-For: 10.0.0.1", b"From: me@x",
          b"Referer: http://site.example/a", b"Referer: http://other.example/",
          b"Referer: http://sub.site.example/", b"Cookie: a=b", b"Accept:  */*\t",
-         b"Expect: 100-continue", b"Forwarded: for=x", b"User-Agent: t"]
+         b"Expect: 100-continue", b"Forwarded: for=x", b"User-Agent: t",
+         b"Accept-Language: fr-FR", b"Max-Forwards: 3", b"X-Proxy-ID: 7"]
 
 
 @settings(max_examples=300, deadline=None)

@@ -219,20 +219,40 @@ rules:
     clause: G7
     effect: allow
     obligations: [inspect-uploads]
+  - id: no-markings
+    clause: G7
+    effect: block
+    when: {findings: [protective-marking]}
+    message: Marked material stays inside.
+    remedy: Take it out.
 """
 
 
+async def reply_of(t: Transcript, seconds: float = 10.0) -> bytes:
+    """What the client got, once the detectors (in a thread) have had their turn."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
+        reply = t.client.take()
+        if reply:
+            return reply
+        await asyncio.sleep(0.01)
+    return b""
+
+
 @run
-async def test_uploads_that_cannot_be_inspected_are_refused(tmp_path: Path) -> None:
+async def test_uploads_are_read_before_anything_is_sent(tmp_path: Path) -> None:
     policy = tmp_path / "uploads.yaml"
     policy.write_text(UPLOAD_POLICY)
     ctx = make_context(tmp_path, policies=[policy])
     t = Transcript(ctx)
-    t.send(request(method=b"POST", extra=b"Content-Length: 5\r\n") + b"hello")
-    reply = t.client.take()
-    assert reply.startswith(b"HTTP/1.1 403 ") and b"cannot inspect uploads" in reply
+    post = b"note=SECRET%0AThe plan for Monday"
+    t.send(request(method=b"POST", extra=b"Content-Type: application/x-www-form-urlencoded"
+                   b"\r\nContent-Length: %d\r\n" % len(post)) + post)
+    reply = await reply_of(t)
+    assert reply.startswith(b"HTTP/1.1 403 ") and b"protective marking" in reply
+    assert b"The plan for Monday" not in reply
     assert t.origin.take() == b""
-    tunnel = Transcript(ctx)
+    tunnel = Transcript(ctx)  # no CA: nothing inside a tunnel could be read
     tunnel.send(b"CONNECT site.example:443 HTTP/1.1\r\nHost: site.example:443\r\n" + AUTH
                 + b"\r\n")
     assert tunnel.client.take().startswith(b"HTTP/1.1 403 ")

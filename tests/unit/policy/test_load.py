@@ -119,3 +119,40 @@ def test_two_regimes_on_one_day_are_ambiguous(tmp_path: Path) -> None:
 def test_missing_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="cannot read"):
         load_policy_set([tmp_path / "absent.yaml"], UT1_NAMES)
+
+
+def test_the_gateway_section_says_what_is_never_decrypted(
+    tmp_path: Path, ut1_names: frozenset[str]
+) -> None:
+    from datetime import UTC, datetime
+
+    from webwarden.policy.load import load_policy_set
+    from webwarden.sources import SourceError
+
+    good = tmp_path / "good.yaml"
+    good.write_text(
+        "regime: {id: t, name: T, in_force_from: 2000-01-01}\n"
+        "category_groups: {private: [bank, health]}\n"
+        "gateway: {never_decrypt: [private, counselling], splice_domains: [pinned.example],"
+        " upload_window: 2MiB, past_window: allow}\n"
+        "default: {clause: G1, message: No., remedy: Ask.}\n"
+        "rules: [{id: use, clause: G9, effect: allow}]\n"
+    )
+    tls = load_policy_set([good], ut1_names).current_tls(datetime(2026, 1, 1, tzinfo=UTC))
+    assert tls.never_decrypt == {"bank", "health", "counselling"}
+    assert tls.splices_domain("api.pinned.example") and not tls.splices_domain("xpinned.example")
+    assert tls.upload_window == 2 * 1024 * 1024 and not tls.past_window_blocks
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "regime: {id: t, name: T, in_force_from: 2000-01-01}\n"
+        "gateway: {never_decrypt: [bnak], upload_window: 1GiB, splice_domains: ['-x-']}\n"
+        "default: {clause: G1, message: No., remedy: Ask.}\n"
+        "rules: [{id: use, clause: G9, effect: allow}]\n"
+    )
+    try:
+        load_policy_set([bad], ut1_names)
+    except SourceError as exc:
+        text = str(exc)
+    else:
+        raise AssertionError("a bad gateway section was accepted")
+    assert "upload_window" in text and "splice_domains" in text
