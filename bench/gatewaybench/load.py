@@ -75,7 +75,7 @@ def parse_wrk(stdout: str) -> WrkRun:
 
 
 def run_wrk(target: Running, origin: Origin, *, close: bool, duration: int, connections: int,
-            threads: int) -> WrkRun:
+            threads: int, headers: tuple[str, ...] = (), path: str = "/1k") -> WrkRun:
     env = clean_env()
     env["WRK_TARGET"] = origin.url_1k if target.proxied else ""
     argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "5s",
@@ -84,7 +84,9 @@ def run_wrk(target: Running, origin: Origin, *, close: bool, duration: int, conn
         argv += ["-H", proxy_auth_header()]
     if close:
         argv += ["-H", "Connection: close"]
-    argv.append(f"http://{LOOPBACK}:{target.port}/1k")
+    for header in headers:
+        argv += ["-H", header]
+    argv.append(f"http://{LOOPBACK}:{target.port}{path}")
     # wrk's exit status says nothing useful; its summary line is checked instead.
     result = subprocess.run(argv, env=env, capture_output=True, text=True,
                             timeout=duration + 60, check=False)
@@ -105,7 +107,7 @@ class ConnectRun:
 
 
 def run_connect(target: Running, origin: Origin, *, duration: int, parallel: int,
-                per_tunnel: int) -> ConnectRun:
+                per_tunnel: int, url: str | None = None) -> ConnectRun:
     """`parallel` loops; each runs curls that open one CONNECT tunnel (one TLS session
     to nginx) and fetch the 1 MiB file `per_tunnel` times through it.
 
@@ -115,7 +117,7 @@ def run_connect(target: Running, origin: Origin, *, duration: int, parallel: int
     max_time = duration + 30
     argv = ["curl", "-sk", *curl_proxy_args(target), "--max-time", str(max_time),
             "-o", "/dev/null", "-w", "%{http_code} %{size_download}\\n",
-            f"{origin.url_1m}?n=[1-{per_tunnel}]"]
+            f"{url or origin.url_1m}?n=[1-{per_tunnel}]"]
     env = clean_env()
     lock = threading.Lock()
     stop = threading.Event()

@@ -102,7 +102,10 @@ http {{
 """
 
 
-def start_origin(supervisor: Supervisor, work: Path) -> Origin:
+def start_origin(supervisor: Supervisor, work: Path,
+                 cert: tuple[Path, Path] | None = None) -> Origin:
+    """Start nginx; `cert` (certificate, key) replaces the self-signed one made here
+    (the HTTPS benchmark gives one issued by a CA of its own, for its site names)."""
     d = work / "origin"
     www = d / "www"
     (d / "tmp").mkdir(parents=True, exist_ok=True)
@@ -112,11 +115,16 @@ def start_origin(supervisor: Supervisor, work: Path) -> Origin:
     (www / "1k").write_bytes(rnd.randbytes(SIZE_1K))
     (www / "1m").write_bytes(rnd.randbytes(SIZE_1M))
     (www / "blocked").write_text(f"{BLOCKED_MARKER}\n")
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-         "-subj", f"/CN={LOOPBACK}", "-addext", f"subjectAltName=IP:{LOOPBACK},DNS:localhost",
-         "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem")],
-        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+    if cert is not None:
+        (d / "cert.pem").write_bytes(cert[0].read_bytes())
+        (d / "key.pem").write_bytes(cert[1].read_bytes())
+    else:
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+             "-subj", f"/CN={LOOPBACK}", "-addext",
+             f"subjectAltName=IP:{LOOPBACK},DNS:localhost",
+             "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem")],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
     # nginx workers drop to an unprivileged user when started as root.
     os.chmod(d / "key.pem", 0o644)
     for path in (d, www, d / "tmp"):

@@ -74,11 +74,13 @@ def _give_to_squid_user(path: Path) -> None:
         subprocess.run(["chown", "-R", f"{SQUID_USER}:{SQUID_USER}", str(path)], check=True)
 
 
-def squid_config(d: Path, port: int, origin: Origin, extra: str = "") -> str:
+def squid_config(d: Path, port: int, origin: Origin, extra: str = "",
+                 port_options: str = "") -> str:
+    """Squid's config; `port_options` go on the http_port line (ssl-bump and its CA)."""
     max_fds = min(65536, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
     return f"""
 # A non-caching forward proxy for loopback clients; Squid defaults elsewhere.
-http_port {LOOPBACK}:{port}
+http_port {LOOPBACK}:{port} {port_options}
 visible_hostname gateway-bench
 pid_filename {d}/squid.pid
 cache_log {d}/cache.log
@@ -103,12 +105,13 @@ http_access deny all
 """
 
 
-def _start_squid(ctx: RunContext, name: str, workers: int, extra: str = "") -> Running:
+def _start_squid(ctx: RunContext, name: str, workers: int, extra: str = "",
+                 port_options: str = "") -> Running:
     d = _target_dir(ctx, name)
     port = ctx.port_for(name)
     extra = f"workers {workers}\n{extra}" if workers > 1 else extra
     conf = d / "squid.conf"
-    conf.write_text(squid_config(d, port, ctx.origin, extra))
+    conf.write_text(squid_config(d, port, ctx.origin, extra, port_options))
     _give_to_squid_user(d)
     service = "gwbench" + "".join(ch for ch in name if ch.isalnum())
     # -N (no daemon) also turns SMP off, so several workers need --foreground instead.

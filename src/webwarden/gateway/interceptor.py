@@ -19,6 +19,12 @@ from webwarden.gateway.tls.verify import upstream_context
 class Interceptor:
     minter: LeafMinter
     upstream: ssl.SSLContext
+    # When a rotated CA's new generation takes over (None: no rotation under way); the
+    # worker opens the interceptor again then (`renewed`).
+    signing_until: datetime | None = None
+
+    def due(self, now: datetime) -> bool:
+        return self.signing_until is not None and now >= self.signing_until
 
 
 def _now() -> datetime:
@@ -49,4 +55,16 @@ def open_interceptor(config: GatewayConfig) -> Interceptor | None:
     ca = load_ca(config.effective_ca_dir, _now())
     config.leaf_cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     minter = LeafMinter(ca, config.leaf_cache_dir, now=_now)
-    return Interceptor(minter=minter, upstream=upstream_context(config.upstream_ca_bundle))
+    return Interceptor(minter=minter, upstream=upstream_context(config.upstream_ca_bundle),
+                       signing_until=ca.signing_until)
+
+
+def renewed(
+    config: GatewayConfig, current: Interceptor | None, now: datetime
+) -> Interceptor | None:
+    """The interceptor to use from now on: `current`, or a new one once a rotation's new
+    CA generation has taken over (browsers were given it during the grace period). A CA
+    that cannot be loaded then keeps the current one and raises, for the log."""
+    if current is None or not current.due(now):
+        return current
+    return open_interceptor(config)

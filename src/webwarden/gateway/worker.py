@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -21,6 +22,7 @@ import signal
 import socket
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 
 import uvloop
 
@@ -34,7 +36,7 @@ from webwarden.gateway.consent_token import ConsentTokens, load_or_create_key
 from webwarden.gateway.consents import ConsentBook
 from webwarden.gateway.context import WorkerContext
 from webwarden.gateway.hosts_file import read_hosts_file
-from webwarden.gateway.interceptor import open_interceptor
+from webwarden.gateway.interceptor import open_interceptor, renewed
 from webwarden.gateway.loading import LoadError, Reloader, Sources, load_snapshot
 from webwarden.gateway.metrics import GatewayMetrics
 from webwarden.gateway.proxy import ProxyConnection
@@ -188,6 +190,17 @@ class Worker:
             ctx.pool.sweep(now)
             if ctx.metrics is not None:
                 ctx.metrics.flush()
+            wall = datetime.now(UTC)
+            interceptor = ctx.interceptor
+            if interceptor is not None and interceptor.due(wall):
+                try:
+                    ctx.interceptor = renewed(self.config, interceptor, wall)
+                    log.info("the rotated CA's new generation signs from now on")
+                except (CaError, OSError) as exc:
+                    # The old generation goes on signing; try again in a minute.
+                    log.error("the rotated CA could not be loaded (%s); the old one signs", exc)
+                    ctx.interceptor = dataclasses.replace(
+                        interceptor, signing_until=wall + timedelta(minutes=1))
             if self.reload_requested or now - last_poll >= self.config.reload_poll_seconds:
                 last_poll = now
                 forced, self.reload_requested = self.reload_requested, False

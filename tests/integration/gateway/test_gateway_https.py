@@ -217,7 +217,8 @@ def test_a_bank_shows_the_notice_over_https_then_is_spliced_once_accepted(
 ) -> None:
     https.bank.reset()
     secret_path = "/accounts/12345678?sort=20-00-00"
-    result = curl_https(https, https.url("bank.test", secret_path), user="ps2001")
+    result = curl_https(https, https.url("bank.test", secret_path), "-H",
+                        "Cookie: session=SECRETCOOKIE", "-A", "BankingApp/7.1", user="ps2001")
     assert status(result) == 511, result.stderr
     page = body(result)
     assert "personal secure session" in page.lower() or "notice" in page.lower()
@@ -231,26 +232,34 @@ def test_a_bank_shows_the_notice_over_https_then_is_spliced_once_accepted(
     assert status(accepted) == 303, accepted.stderr
     # Accepted: now spliced. The client sees the bank's own certificate, so it must trust
     # the bank's CA, not the gateway's.
-    again = curl_https(https, https.url("bank.test", secret_path), user="ps2001",
+    again = curl_https(https, https.url("bank.test", secret_path), "-H",
+                       "Cookie: session=SECRETCOOKIE", "-A", "BankingApp/7.1", user="ps2001",
                        cacert=https.origin_ca.pem_path)
     assert status(again) == 200, again.stderr
     assert "Your bank account" in body(again)
-    # Nothing of the session's content anywhere: not the path, not the account number.
+    # Nothing of the session's content anywhere: not the path, the account number, a
+    # header or the client's name for itself.
     state = https.gateway.state_dir
     wait_for_lines(state / "logs" / "access.log", "bank.test", "TCP_TUNNEL")
     for path in (state / "logs").rglob("*"):
         if path.is_file():
             text = path.read_text(errors="replace")
-            assert "12345678" not in text and "/accounts" not in text, path
-    for db in state.rglob("*.sqlite*"):
-        if db.suffix in (".sqlite", ".sqlite3"):
-            with sqlite3.connect(db) as conn:
-                tables = [r[0] for r in conn.execute(
-                    "select name from sqlite_master where type='table'")]
-                for table in tables:
-                    for row in conn.execute(f'select * from "{table}"'):
-                        assert "12345678" not in repr(row), (db, table)
-                        assert "/accounts" not in repr(row), (db, table)
+            for secret in ("12345678", "/accounts", "SECRETCOOKIE", "BankingApp"):
+                assert secret not in text, (path, secret)
+    databases = [f for f in state.rglob("*") if f.is_file()
+                 and f.read_bytes()[:16] == b"SQLite format 3\x00"]
+    assert databases, "the audit database was not found"
+    rows = 0
+    for db in databases:
+        with sqlite3.connect(db) as conn:
+            tables = [r[0] for r in conn.execute(
+                "select name from sqlite_master where type='table'")]
+            for table in tables:
+                for row in conn.execute(f'select * from "{table}"'):
+                    rows += 1
+                    for secret in ("12345678", "/accounts", "SECRETCOOKIE", "BankingApp"):
+                        assert secret not in repr(row), (db, table, secret)
+    assert rows, "the database holds no rows: nothing was checked"
 
 
 def test_a_sni_that_disagrees_with_the_connect_is_refused(https: HttpsWorld) -> None:
