@@ -60,24 +60,36 @@ def squid_bump_port_options(ca_cert: Path, ca_key: Path) -> str:
 
 
 def squid_bump_extra(cert_db: Path, origin_ca: Path, hosts_file: Path,
-                     splice_suffix: str = SPLICE_SUFFIX, helpers: int = 5) -> str:
+                     splice_suffix: str = SPLICE_SUFFIX, helpers: int = 5,
+                     peek: bool = True) -> str:
     """Squid settings for interception: peek at the ClientHello, splice the
-    never-decrypted domain, bump every other tunnel, trust the origin's CA."""
+    never-decrypted domain (by its SNI), bump every other tunnel, trust the origin's CA.
+
+    peek=False decides on the CONNECT's host alone at step 1 and bumps there
+    (client-first): Squid then keeps its per-host TLS contexts, which it does not
+    reuse once step 1 has peeked, but it cannot see the SNI.
+    """
     if helpers < 1:
         raise SetupError(f"at least one certificate helper is needed, not {helpers}")
     if not splice_suffix.startswith("."):
         raise SetupError(f"the splice suffix must start with a dot: {splice_suffix!r}")
     _check_name(splice_suffix)
+    if peek:
+        rules = f"""acl step1 at_step SslBump1
+acl never_decrypt ssl::server_name {splice_suffix}
+ssl_bump peek step1
+ssl_bump splice never_decrypt
+ssl_bump bump all"""
+    else:
+        rules = f"""acl never_decrypt dstdomain {splice_suffix}
+ssl_bump splice never_decrypt
+ssl_bump bump all"""
     return f"""
 sslcrtd_program {CERTGEN} -s {cert_db} -M {SQUID_CERT_CACHE}
 sslcrtd_children {helpers} startup=1 idle=1
 tls_outgoing_options cafile={origin_ca}
 hosts_file {hosts_file}
-acl step1 at_step SslBump1
-acl never_decrypt ssl::server_name {splice_suffix}
-ssl_bump peek step1
-ssl_bump splice never_decrypt
-ssl_bump bump all
+{rules}
 """
 
 
