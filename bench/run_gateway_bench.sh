@@ -8,7 +8,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 
-pkgs=(squid squidguard wrk curl openssl procps squid-openssl stunnel4)
+pkgs=(squid squidguard wrk curl openssl procps stunnel4)
 # Either nginx flavour will do as the origin.
 if ! dpkg -s nginx-light >/dev/null 2>&1 && ! dpkg -s nginx >/dev/null 2>&1; then
   pkgs+=(nginx-light)
