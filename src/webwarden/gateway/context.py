@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from webwarden.gateway.addresses import DestinationGuard
 from webwarden.gateway.audit_link import AuditTrail
 from webwarden.gateway.config import GatewayConfig
+from webwarden.gateway.connect import Connector, SocketConnector
 from webwarden.gateway.consent_token import ConsentTokens
 from webwarden.gateway.consents import ConsentBook
 from webwarden.gateway.metrics import GatewayMetrics
@@ -71,6 +72,10 @@ class WorkerContext:
         self.covert_user_agent = config.covert_user_agent.encode("ascii")
         self.covert_accept_language = config.covert_accept_language.encode("ascii")
         self.resolver = Resolver(guard, static=static_hosts)
+        # The seams tests replace: the way to the network, and the clock deadlines and
+        # timings read (monotonic seconds).
+        self.connector: Connector = SocketConnector(self.resolver, config.timeouts.connect)
+        self.clock: Callable[[], float] = time.monotonic
         self.pool = UpstreamPool()
         self.devices = Devices()
         self.pages = Pages()

@@ -23,9 +23,10 @@ from typing import Any, cast
 from urllib.parse import unquote
 
 from webwarden.gateway import local_pages
-from webwarden.gateway.addresses import SAFE_HTTP_PORTS, DestinationRefusedError
+from webwarden.gateway.addresses import SAFE_HTTP_PORTS
 from webwarden.gateway.chunked import LAST_CHUNK, ChunkedDecoder, encode_chunk
 from webwarden.gateway.config import PAGES_HOST
+from webwarden.gateway.connect import ConnectFailedError
 from webwarden.gateway.consent_token import TOKEN_LIFETIME_SECONDS, ConsentTicket
 from webwarden.gateway.context import WorkerContext
 from webwarden.gateway.decrypted import DecryptedTransport
@@ -45,7 +46,6 @@ from webwarden.gateway.http1 import (
     parse_request_head,
     skip_leading_blank_lines,
 )
-from webwarden.gateway.resolver import ResolveError
 from webwarden.gateway.target import (
     Target,
     check_host_header,
@@ -80,10 +80,32 @@ from webwarden.pipeline import (
 
 log = logging.getLogger("webwarden.gateway")
 
-# Connection states. PEEK: a CONNECT was answered and the ClientHello is awaited (or, once
-# planned, the splice is being opened); DECRYPTED: the client side speaks TLS to us and an
-# inner connection runs the requests inside.
+# The connection's states, and the only moves between them (`_goto` refuses any other: a
+# move outside the table is a bug, and the connection fails closed).
+#
+# | from      | to                        | when                                          |
+# |-----------|---------------------------|-----------------------------------------------|
+# | IDLE      | BUSY                      | a request head is complete (or cannot be)     |
+# | BUSY      | IDLE                      | the transaction ended, the connection is kept |
+# | BUSY      | TUNNEL                    | a CONNECT spliced (no interception), or a     |
+# |           |                           | WebSocket's 101                               |
+# | BUSY      | PEEK                      | interception: the CONNECT accepted, the       |
+# |           |                           | ClientHello awaited                           |
+# | PEEK      | TUNNEL                    | the plan says splice                          |
+# | PEEK      | DECRYPTED                 | the plan says decrypt (or show a page): the   |
+# |           |                           | client speaks TLS to the gateway, an inner    |
+# |           |                           | connection runs the requests inside           |
+# | any       | CLOSED                    | closed by either side                         |
 IDLE, BUSY, TUNNEL, CLOSED, PEEK, DECRYPTED = range(6)
+STATE_NAMES = ("IDLE", "BUSY", "TUNNEL", "CLOSED", "PEEK", "DECRYPTED")
+TRANSITIONS: tuple[frozenset[int], ...] = (
+    frozenset({BUSY, CLOSED}),  # IDLE
+    frozenset({IDLE, TUNNEL, PEEK, CLOSED}),  # BUSY
+    frozenset({CLOSED}),  # TUNNEL
+    frozenset({CLOSED}),  # CLOSED
+    frozenset({TUNNEL, DECRYPTED, CLOSED}),  # PEEK
+    frozenset({CLOSED}),  # DECRYPTED
+)
 # What the deadline guards
 NO_DEADLINE, HEAD_DEADLINE, IDLE_DEADLINE, BODY_DEADLINE, UPSTREAM_DEADLINE, TUNNEL_DEADLINE = (
     range(6)
@@ -323,7 +345,7 @@ class ProxyConnection(asyncio.Protocol):
         if self.closed:
             return
         self.closed = True
-        self.state = CLOSED
+        self._goto(CLOSED)
         self.ctx.connections.discard(self)
         if self.ctx.metrics is not None and self.inside is None:
             self.ctx.metrics.connection_closed()
@@ -367,9 +389,17 @@ class ProxyConnection(asyncio.Protocol):
             self._set_deadline(UPSTREAM_DEADLINE, self.ctx.config.timeouts.upstream)
 
     # ---------------------------------------------------------------- small helpers
+    def _goto(self, state: int) -> None:
+        if state not in TRANSITIONS[self.state]:
+            raise RuntimeError(
+                f"connection state {STATE_NAMES[self.state]} -> {STATE_NAMES[state]} is not "
+                "in the table"
+            )
+        self.state = state
+
     def _set_deadline(self, kind: int, seconds: float) -> None:
         self.deadline_kind = kind
-        self.deadline = time.monotonic() + seconds
+        self.deadline = self.ctx.clock() + seconds
 
     def _pause(self, reason: int) -> None:
         if not self._paused and self.transport is not None:
@@ -410,7 +440,7 @@ class ProxyConnection(asyncio.Protocol):
 
     def _close(self) -> None:
         self._flush()
-        self.state = CLOSED
+        self._goto(CLOSED)
         if self.transport is not None:
             self.transport.close()
 
@@ -448,20 +478,20 @@ class ProxyConnection(asyncio.Protocol):
 
     def _refuse_unparsed(self, exc: HttpError) -> None:
         txn = Transaction(id=self.ctx.next_id(), at=self.ctx.now(), client_address=self.client_ip)
-        txn.timings.started = time.monotonic()
+        txn.timings.started = self.ctx.clock()
         txn.bytes.from_client = len(self.buffer)
         self.buffer.clear()
         self.txn = txn
-        self.state = BUSY
+        self._goto(BUSY)
         self._refuse(exc)
 
     def _start(self, head: bytes) -> None:
         ctx = self.ctx
         txn = Transaction(ctx.next_id(), ctx.now(), self.client_ip)
-        txn.timings.started = time.monotonic()
+        txn.timings.started = self.ctx.clock()
         txn.bytes.from_client = len(head)
         self.txn = txn
-        self.state = BUSY
+        self._goto(BUSY)
         self.deadline_kind = NO_DEADLINE
         try:
             req = parse_request_head(head)
@@ -609,7 +639,7 @@ class ProxyConnection(asyncio.Protocol):
         txn = self.txn
         req = self.req
         assert txn is not None and req is not None
-        txn.timings.decided = time.monotonic()
+        txn.timings.decided = self.ctx.clock()
         assert self.snapshot is not None
         intercepting = req.method == "CONNECT" and self.ctx.interceptor is not None
         if decision.effect is Effect.BLOCK:
@@ -670,7 +700,7 @@ class ProxyConnection(asyncio.Protocol):
         txn.status = 200
         self.head_sent = True
         self._write(ESTABLISHED)
-        self.state = PEEK
+        self._goto(PEEK)
         self._set_deadline(HEAD_DEADLINE, self.ctx.config.timeouts.head)
         if self.buffer:
             self._peek()
@@ -752,7 +782,7 @@ class ProxyConnection(asyncio.Protocol):
             self._end(Outcome.REFUSED, close=True)
             return
         tls = self.tls = ClientTls(context)
-        self.state = DECRYPTED
+        self._goto(DECRYPTED)
         txn.error = f"decrypted: {plan.reason}"
         inner = ProxyConnection(
             self.ctx,
@@ -1208,109 +1238,60 @@ class ProxyConnection(asyncio.Protocol):
                 return  # connected once the detectors have read it (_inspect_upload)
         self._spawn(self._connect_and_send())
 
-    async def _resolve(self) -> tuple[str, ...] | None:
-        """Checked addresses for the target, or None after answering the client."""
-        target = self.target
-        assert target is not None
-        try:
-            return await self.ctx.resolver.addresses(target.host, target.port)
-        except DestinationRefusedError as exc:
-            self._refused_destination(exc.reason)
-        except ResolveError as exc:
-            self._gateway_error(502, "The site could not be found", str(exc))
-        return None
-
     async def _connect(
-        self,
-        addresses: tuple[str, ...],
-        factory: Callable[[str], asyncio.Protocol],
-        *,
-        tls: bool = False,
-    ) -> asyncio.Protocol | None:
-        """Connect to the first checked address that answers (with TLS, verifying the
-        site's certificate, for requests inside a decrypted tunnel); None after answering
-        the client with the reason if none does."""
-        target, txn = self.target, self.txn
-        assert target is not None and txn is not None
-        last = ""
+        self, factory: Callable[[str], asyncio.Protocol], *, tls: bool = False
+    ) -> tuple[Transaction, asyncio.Protocol] | None:
+        """A connection to the target through the worker's connector (with TLS, verifying
+        the site's certificate, for requests inside a decrypted tunnel; from the covert
+        egress address for covert devices), with the transaction it was made for; None
+        after answering the client with the reason, or when the connection moved on
+        meanwhile (the client went away)."""
+        txn, target = self.txn, self.target
+        if txn is None or target is None or self.closed:
+            return None
         context: ssl.SSLContext | None = None
         if tls:
             assert self.ctx.interceptor is not None
             context = self.ctx.interceptor.upstream
-        # Covert devices (W3) leave from the configured egress address, when there is one.
         egress = self.ctx.config.covert_egress if txn.covert else None
-        local = (egress, 0) if egress is not None else None
-        for address in addresses:
-            try:
-                if context is not None:
-                    connecting = self.loop.create_connection(
-                        functools.partial(factory, address), address, target.port,
-                        ssl=context, server_hostname=target.host,
-                        ssl_handshake_timeout=self.ctx.config.timeouts.connect,
-                        local_addr=local,
-                    )
+        try:
+            connected = await self.ctx.connector.connect(
+                target.host, target.port, factory, tls=context, local_address=egress
+            )
+        except ssl.SSLCertVerificationError as exc:
+            if not self.closed and self.txn is txn:
+                self._certificate_refused(exc)
+            return None
+        except ConnectFailedError as exc:
+            if not self.closed and self.txn is txn:
+                if exc.refused:
+                    self._refused_destination(exc.message)
                 else:
-                    connecting = self.loop.create_connection(
-                        functools.partial(factory, address), address, target.port,
-                        local_addr=local,
-                    )
-                _transport, protocol = await asyncio.wait_for(
-                    connecting, self.ctx.config.timeouts.connect
-                )
-            except ssl.SSLCertVerificationError as exc:
-                if not self.closed and self.txn is txn:
-                    self._certificate_refused(exc)
-                return None
-            except ssl.SSLError as exc:
-                last = f"TLS with {address} port {target.port} failed ({exc.reason or exc})"
-                continue
-            except TimeoutError:
-                last = f"connecting to {address} port {target.port} timed out"
-                continue
-            except OSError as exc:
-                last = f"connecting to {address} port {target.port} failed ({exc.strerror})"
-                continue
-            txn.upstream_address = address
-            txn.timings.upstream_connected = time.monotonic()
-            return protocol
+                    self._gateway_error(exc.status, exc.title, exc.message)
+            return None
         if self.closed or self.txn is not txn:
+            protocol = connected.protocol
+            if isinstance(protocol, UpstreamConnection):
+                protocol.abort()
+            elif isinstance(protocol, TunnelUpstream):
+                protocol.close()
             return None
-        timed_out = last.endswith("timed out")
-        self._gateway_error(
-            504 if timed_out else 502,
-            "The site did not answer" if timed_out else "The site could not be reached",
-            f"The gateway could not connect to {target.authority}: {last}.",
-        )
-        return None
-
-    async def _addresses_for_current(self) -> tuple[Transaction, tuple[str, ...]] | None:
-        """The transaction under way and its checked addresses, or None when there is none,
-        resolution failed (the client has its answer), or the connection moved on meanwhile."""
-        txn = self.txn
-        if txn is None or self.closed:
-            return None
-        addresses = await self._resolve()
-        if addresses is None or self.closed or self.txn is not txn:
-            return None
-        return txn, addresses
+        txn.upstream_address = connected.address
+        txn.timings.upstream_connected = self.ctx.clock()
+        return txn, connected.protocol
 
     async def _connect_and_send(self) -> None:
-        current = await self._addresses_for_current()
-        if current is None:
+        target, txn = self.target, self.txn
+        if target is None or txn is None:
             return
-        txn, addresses = current
-        assert self.target is not None
-        target = self.target
         key = (target.scheme, target.host, target.port, txn.covert)
-        conn = await self._connect(
-            addresses, functools.partial(UpstreamConnection, key), tls=target.scheme == "https"
+        made = await self._connect(
+            functools.partial(UpstreamConnection, key), tls=target.scheme == "https"
         )
-        if conn is None:
+        if made is None:
             return
+        conn = made[1]
         assert isinstance(conn, UpstreamConnection)
-        if self.closed or self.txn is not txn:
-            conn.abort()
-            return
         self._send_upstream(conn)
 
     def _send_upstream(self, conn: UpstreamConnection) -> None:
@@ -1367,7 +1348,7 @@ class ProxyConnection(asyncio.Protocol):
         txn = self.txn
         conn = self.upstream
         assert txn is not None and conn is not None and self.snapshot is not None
-        txn.timings.response_started = time.monotonic()
+        txn.timings.response_started = self.ctx.clock()
         txn.status = status
         fields = conn.fields
         declared = fields.get(b"content-type")
@@ -1652,7 +1633,7 @@ class ProxyConnection(asyncio.Protocol):
         tunnel.client = self
         transport.set_protocol(tunnel)
         self.tunnel = tunnel
-        self.state = TUNNEL
+        self._goto(TUNNEL)
         self.keep_alive = False
         txn.error = "WebSocket relayed"
         self._set_deadline(TUNNEL_DEADLINE, self.ctx.config.timeouts.tunnel)
@@ -1666,21 +1647,15 @@ class ProxyConnection(asyncio.Protocol):
 
     # ---------------------------------------------------------------- tunnels
     async def _open_tunnel(self) -> None:
-        current = await self._addresses_for_current()
-        if current is None:
+        made = await self._connect(lambda _address: TunnelUpstream())
+        if made is None:
             return
-        txn, addresses = current
-        tunnel = await self._connect(addresses, lambda _address: TunnelUpstream())
-        if tunnel is None:
-            return
-        assert isinstance(tunnel, TunnelUpstream) and txn is not None
-        if self.closed or self.txn is not txn:
-            tunnel.close()
-            return
+        txn, tunnel = made
+        assert isinstance(tunnel, TunnelUpstream)
         tunnel.client = self
         self.tunnel = tunnel
         established = self.state == PEEK  # interception accepted the CONNECT already
-        self.state = TUNNEL
+        self._goto(TUNNEL)
         txn.status = 200
         self.head_sent = True
         if not established:
@@ -1744,7 +1719,7 @@ class ProxyConnection(asyncio.Protocol):
         txn = self.txn
         if txn is not None:
             txn.outcome = outcome
-            txn.timings.finished = time.monotonic()
+            txn.timings.finished = self.ctx.clock()
             txn.bytes.from_client += txn.bytes.request_body
             self.txn = None
             self.ctx.finish(txn)
@@ -1753,7 +1728,7 @@ class ProxyConnection(asyncio.Protocol):
             if not self.closed:
                 self._close()
             return
-        self.state = IDLE
+        self._goto(IDLE)
         self._resume(PAUSE_BUFFER | PAUSE_UPSTREAM)
         if self.buffer:
             self._set_deadline(HEAD_DEADLINE, self.ctx.config.timeouts.head)

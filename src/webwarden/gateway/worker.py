@@ -180,7 +180,7 @@ class Worker:
         last_poll = 0.0
         while True:
             await asyncio.sleep(1.0)
-            now = time.monotonic()
+            now = ctx.clock()
             for conn in list(ctx.connections):
                 if conn.deadline and now >= conn.deadline:
                     try:

@@ -161,3 +161,42 @@ class Transcript:
 
     def respond(self, data: bytes) -> None:
         self.upstream.data_received(data)
+
+
+class FakeConnector:
+    """The network as a test says it is: each call takes the next outcome, either an
+    exception to raise (a ConnectFailedError, a certificate error) or a peer address, for
+    which a FakeTransport is made and handed to the new protocol. Calls are recorded."""
+
+    def __init__(self, *outcomes: BaseException | str) -> None:
+        self.outcomes = list(outcomes)
+        self.calls: list[tuple[str, int, bool, str | None]] = []
+        self.transports: list[FakeTransport] = []
+
+    async def connect(self, host: str, port: int, factory: Any, *, tls: Any = None,
+                      local_address: str | None = None) -> Any:
+        from webwarden.gateway.connect import Connected
+
+        self.calls.append((host, port, tls is not None, local_address))
+        outcome = self.outcomes.pop(0) if self.outcomes else "93.184.216.34"
+        if isinstance(outcome, BaseException):
+            raise outcome
+        transport = FakeTransport((outcome, port))
+        protocol = factory(outcome)
+        transport.protocol = protocol
+        protocol.connection_made(transport)
+        self.transports.append(transport)
+        return Connected(protocol, outcome)
+
+
+class FakeClock:
+    """Monotonic seconds that move only when the test says."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
