@@ -364,25 +364,31 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return raw
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def run_and_record(args: argparse.Namespace, run_fn: Callable[[argparse.Namespace], dict[str, Any]],
+                   render_fn: Callable[[dict[str, Any]], str], prefix: str) -> int:
+    """The benchmarks' common main: render a saved run, or run, print the tables and
+    write them with the raw figures to `args.results` as PREFIX-<UTC time>.md/.json."""
     if args.from_raw:
-        print(render(json.loads(args.from_raw.read_text())))
+        print(render_fn(json.loads(args.from_raw.read_text())))
         return 0
     signal.signal(signal.SIGTERM, _sigterm)
     try:
-        raw = run(args)
+        raw = run_fn(args)
     except KeyboardInterrupt:
         log("interrupted; every process the benchmark started has been stopped")
         return 130
-    table = render(raw)
+    table = render_fn(raw)
     args.results.mkdir(parents=True, exist_ok=True)
-    stem = args.results / f"gateway-{dt.datetime.now(dt.UTC).strftime('%Y%m%d-%H%M%S')}"
+    stem = args.results / f"{prefix}-{dt.datetime.now(dt.UTC).strftime('%Y%m%d-%H%M%S')}"
     stem.with_suffix(".json").write_text(json.dumps(raw, indent=1, default=str) + "\n")
     stem.with_suffix(".md").write_text(table)
     print(table)
     log(f"wrote {stem}.json and {stem}.md")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_and_record(parse_args(argv), run, render, "gateway")
 
 
 if __name__ == "__main__":

@@ -21,9 +21,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
-import json
 import resource
-import signal
 import subprocess
 import sys
 import time
@@ -32,10 +30,10 @@ from typing import Any
 
 from gateway_bench import (
     LineCounter,
-    _sigterm,
     find_webwarden,
     log,
     machine,
+    run_and_record,
     versions,
     work_directory,
 )
@@ -323,24 +321,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if args.from_raw:
-        print(render_https(json.loads(args.from_raw.read_text())))
-        return 0
-    signal.signal(signal.SIGTERM, _sigterm)
-    try:
-        raw = run(args)
-    except KeyboardInterrupt:
-        log("interrupted; every process the benchmark started has been stopped")
-        return 130
-    table = render_https(raw)
-    args.results.mkdir(parents=True, exist_ok=True)
-    stem = args.results / f"https-{dt.datetime.now(dt.UTC).strftime('%Y%m%d-%H%M%S')}"
-    stem.with_suffix(".json").write_text(json.dumps(raw, indent=1, default=str) + "\n")
-    stem.with_suffix(".md").write_text(table)
-    print(table)
-    log(f"wrote {stem}.json and {stem}.md")
-    return 0
+    return run_and_record(parse_args(argv), run, render_https, "https")
 
 
 if __name__ == "__main__":
