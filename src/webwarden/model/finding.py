@@ -23,20 +23,20 @@ REFERENCE_PREFIX = "reference-"
 ASSOCIATION_WITHOUT_DISCLAIMER = "association-without-disclaimer"
 OFFENSIVE_LANGUAGE = "offensive-language"
 
+# What the DLP detectors report, in the order they run (inspection.dlp.DETECTORS).
+DLP_KINDS: tuple[str, ...] = (
+    PROTECTIVE_MARKING,
+    VETTING_LEVEL,
+    NI_NUMBER,
+    NHS_NUMBER,
+    PAYMENT_CARD,
+    UK_PHONE,
+    UK_POSTCODE,
+    ORGANISATION_EMAIL,
+    ORGANISATION_LOGO,
+)
 SHIPPED_KINDS: frozenset[str] = frozenset(
-    {
-        PROTECTIVE_MARKING,
-        VETTING_LEVEL,
-        NI_NUMBER,
-        NHS_NUMBER,
-        PAYMENT_CARD,
-        UK_PHONE,
-        UK_POSTCODE,
-        ORGANISATION_EMAIL,
-        ORGANISATION_LOGO,
-        ASSOCIATION_WITHOUT_DISCLAIMER,
-        OFFENSIVE_LANGUAGE,
-    }
+    (*DLP_KINDS, ASSOCIATION_WITHOUT_DISCLAIMER, OFFENSIVE_LANGUAGE)
 )
 
 

@@ -10,33 +10,15 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from webwarden.model.finding import (
-    NHS_NUMBER,
-    NI_NUMBER,
+    DLP_KINDS,
     ORGANISATION_EMAIL,
-    ORGANISATION_LOGO,
-    PAYMENT_CARD,
-    PROTECTIVE_MARKING,
     REFERENCE_PREFIX,
-    UK_PHONE,
-    UK_POSTCODE,
-    VETTING_LEVEL,
 )
 
 # The switch for the organisation's configured reference formats (each reports its own kind,
 # `reference-<name>`); every other switch is named after the kind its detector reports.
 REFERENCES: Final = "references"
-DETECTORS: Final[tuple[str, ...]] = (
-    PROTECTIVE_MARKING,
-    VETTING_LEVEL,
-    NI_NUMBER,
-    NHS_NUMBER,
-    PAYMENT_CARD,
-    UK_PHONE,
-    UK_POSTCODE,
-    ORGANISATION_EMAIL,
-    ORGANISATION_LOGO,
-    REFERENCES,
-)
+DETECTORS: Final[tuple[str, ...]] = (*DLP_KINDS, REFERENCES)
 # phash with the default 8x8 size: 64 bits, so a distance is out of 64. Ten bits apart still
 # catches a logo that was resized and saved again as JPEG, and stays far from unrelated images.
 LOGO_HASH_BITS: Final = 64
